@@ -1,0 +1,142 @@
+//! Recipient numbers: accepted forms, validation and E.164 normalisation.
+//!
+//! Accepted: E.164 with `+` (`+4520123456`), Logto's digits-only form
+//! (`4520123456`, which always carries the country code), and either with
+//! spaces, dashes, dots or parentheses (`+1 (415) 555-2671`). A leading `00`
+//! international prefix is read as `+`. The number must be valid for its
+//! country per libphonenumber's metadata (the `phonenumber` crate), so a
+//! well-shaped but unassigned number such as `+4512345678` is refused.
+
+use phonenumber::Mode;
+
+/// A validated recipient in E.164 form (`+` and digits).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PhoneNumber(String);
+
+/// Why a number was refused. Never carries the full number.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PhoneError {
+    /// Empty input.
+    #[error("the phone number is empty")]
+    Empty,
+    /// Characters other than digits, `+` and separators.
+    #[error("the phone number may hold only digits, a leading +, spaces, dashes, dots and parentheses")]
+    BadCharacters,
+    /// Too short or too long for E.164.
+    #[error("the phone number must have 7 to 15 digits including the country code, it has {0}")]
+    BadLength(usize),
+    /// Not a number any country assigns.
+    #[error("the phone number is not a valid number for its country ({0})")]
+    Invalid(String),
+}
+
+impl PhoneNumber {
+    /// Parses and validates a recipient.
+    pub fn parse(input: &str) -> Result<Self, PhoneError> {
+        let trimmed = input.trim();
+        if trimmed.is_empty() {
+            return Err(PhoneError::Empty);
+        }
+        let (plus, rest) = match trimmed.strip_prefix('+') {
+            Some(rest) => (true, rest),
+            None => (false, trimmed),
+        };
+        if !rest.chars().all(|c| c.is_ascii_digit() || " -.()".contains(c)) {
+            return Err(PhoneError::BadCharacters);
+        }
+        let mut digits: String = rest.chars().filter(char::is_ascii_digit).collect();
+        if !plus && digits.starts_with("00") {
+            digits.drain(..2);
+        }
+        if !(7..=15).contains(&digits.len()) {
+            return Err(PhoneError::BadLength(digits.len()));
+        }
+        let e164 = format!("+{digits}");
+        let parsed = phonenumber::parse(None, &e164).map_err(|error| PhoneError::Invalid(error.to_string()))?;
+        if !phonenumber::is_valid(&parsed) {
+            let country = parsed
+                .country()
+                .id()
+                .map(|id| id.as_ref().to_string())
+                .unwrap_or_else(|| format!("country code +{}", parsed.code().value()));
+            return Err(PhoneError::Invalid(country));
+        }
+        Ok(PhoneNumber(parsed.format().mode(Mode::E164).to_string()))
+    }
+
+    /// The E.164 text, e.g. `+4520123456`.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// A form safe for logs: country code and last two digits (`+45******56`).
+    pub fn redacted(&self) -> String {
+        let digits = &self.0[1..];
+        let keep_front = digits.len().min(2);
+        let keep_back = 2.min(digits.len() - keep_front);
+        format!(
+            "+{}{}{}",
+            &digits[..keep_front],
+            "*".repeat(digits.len() - keep_front - keep_back),
+            &digits[digits.len() - keep_back..]
+        )
+    }
+}
+
+impl std::fmt::Display for PhoneNumber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::str::FromStr for PhoneNumber {
+    type Err = PhoneError;
+    fn from_str(input: &str) -> Result<Self, Self::Err> {
+        Self::parse(input)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepted_forms_normalise_to_e164() {
+        for (input, expected) in [
+            ("+4520123456", "+4520123456"),
+            ("4520123456", "+4520123456"),
+            ("004520123456", "+4520123456"),
+            ("+1 (415) 555-2671", "+14155552671"),
+            ("14155552671", "+14155552671"),
+            ("8613812345678", "+8613812345678"),
+            (" +86 138 1234 5678 ", "+8613812345678"),
+        ] {
+            assert_eq!(PhoneNumber::parse(input).unwrap().as_str(), expected, "{input}");
+        }
+    }
+
+    #[test]
+    fn bad_numbers_are_refused_with_a_reason() {
+        assert_eq!(PhoneNumber::parse(""), Err(PhoneError::Empty));
+        assert_eq!(PhoneNumber::parse("+45abc"), Err(PhoneError::BadCharacters));
+        assert_eq!(PhoneNumber::parse("+45 2012 3456; rm"), Err(PhoneError::BadCharacters));
+        assert_eq!(PhoneNumber::parse("12345"), Err(PhoneError::BadLength(5)));
+        assert_eq!(PhoneNumber::parse("+1234567890123456"), Err(PhoneError::BadLength(16)));
+        assert!(matches!(PhoneNumber::parse("+4512345678"), Err(PhoneError::Invalid(_))));
+        assert!(matches!(
+            PhoneNumber::parse("+999123456789"),
+            Err(PhoneError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn errors_never_echo_the_number() {
+        let error = PhoneNumber::parse("+4512345678").unwrap_err().to_string();
+        assert!(!error.contains("12345678"), "{error}");
+    }
+
+    #[test]
+    fn redaction_keeps_country_and_tail() {
+        assert_eq!(PhoneNumber::parse("+4520123456").unwrap().redacted(), "+45******56");
+    }
+}

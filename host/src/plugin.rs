@@ -1,0 +1,344 @@
+//! Loading plugin files: checking that a file is a component implementing a
+//! supported contract version, compiling it once, and reading its metadata.
+//!
+//! Each refusal names the file and what is wrong: not WebAssembly, a core
+//! module instead of a component, a contract version this host does not
+//! support, an import the host does not provide (e.g. `wasi:http`), or
+//! metadata that does not parse.
+
+use crate::allowed_hosts::{AllowedHosts, AllowedOrigin};
+use crate::bindings::{self, SmsConnectorPre, wit};
+use crate::config::{ConnectorConfig, Redactor, secret_fields};
+use crate::engine::Limits;
+use crate::error::{Error, Result};
+use crate::http::HttpCapability;
+use crate::sandbox::{Sandbox, SendState};
+use serde::Serialize;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use wasmtime::Engine;
+use wasmtime::component::{Component, Linker};
+
+/// A network host a plugin declares (see [`crate::AllowedHosts`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NetworkHost {
+    /// A fixed origin such as `https://api.twilio.com`.
+    Origin(String),
+    /// The origin of the URL in this config field.
+    ConfigUrl(String),
+}
+
+/// What a plugin says about itself.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PluginMetadata {
+    /// Stable id (`twilio-short-message-service`).
+    pub id: String,
+    /// Human name.
+    pub name: String,
+    /// One sentence on what it does.
+    pub description: String,
+    /// The connector's own version.
+    pub version: String,
+    /// JSON Schema of its config.
+    pub config_schema: Value,
+    /// Everything it may reach.
+    pub network_hosts: Vec<NetworkHost>,
+    /// Whether the host selects and renders `templates` for it.
+    pub uses_templates: bool,
+}
+
+/// A loaded, compiled plugin. Cheap to clone.
+#[derive(Clone)]
+pub struct Plugin {
+    inner: Arc<PluginInner>,
+}
+
+struct PluginInner {
+    metadata: PluginMetadata,
+    file: PathBuf,
+    label: Arc<str>,
+    contract: String,
+    pre: SmsConnectorPre<SendState>,
+    fixed_hosts: AllowedHosts,
+    config_url_fields: Vec<String>,
+    secret_fields: Vec<String>,
+    load_time: Duration,
+}
+
+impl std::fmt::Debug for Plugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plugin")
+            .field("id", &self.inner.metadata.id)
+            .field("file", &self.inner.file)
+            .finish()
+    }
+}
+
+impl Plugin {
+    /// The plugin's metadata.
+    pub fn metadata(&self) -> &PluginMetadata {
+        &self.inner.metadata
+    }
+
+    /// Its id.
+    pub fn id(&self) -> &str {
+        &self.inner.metadata.id
+    }
+
+    /// `id@version`, the prefix of every error about it.
+    pub fn label(&self) -> &str {
+        &self.inner.label
+    }
+
+    /// The file it was loaded from (or the name given to its bytes).
+    pub fn file(&self) -> &Path {
+        &self.inner.file
+    }
+
+    /// The contract it implements (`smshost:connector@0.1.0`).
+    pub fn contract(&self) -> &str {
+        &self.inner.contract
+    }
+
+    /// Config fields whose values are masked everywhere.
+    pub fn secret_fields(&self) -> &[String] {
+        &self.inner.secret_fields
+    }
+
+    /// How long compiling and reading metadata took.
+    pub fn load_time(&self) -> Duration {
+        self.inner.load_time
+    }
+
+    /// The origins it may reach with `config` (fixed ones plus those named
+    /// by config fields). A config-url field with an unusable value is an
+    /// `invalid_config` error naming the field.
+    pub fn allowed_hosts(&self, config: &ConnectorConfig) -> Result<AllowedHosts> {
+        let mut hosts = self.inner.fixed_hosts.clone();
+        for field in &self.inner.config_url_fields {
+            let Some(value) = config.as_object().get(field) else {
+                continue;
+            };
+            let Some(text) = value.as_str().filter(|text| !text.trim().is_empty()) else {
+                return Err(self.invalid_config(format!("`{field}` must be a non-empty URL")));
+            };
+            let origin = AllowedOrigin::from_config_value(text)
+                .map_err(|_| self.invalid_config(format!("`{field}` is not a valid http(s) URL or host name")))?;
+            hosts.push(origin);
+        }
+        Ok(hosts)
+    }
+
+    pub(crate) fn pre(&self) -> &SmsConnectorPre<SendState> {
+        &self.inner.pre
+    }
+
+    pub(crate) fn label_arc(&self) -> Arc<str> {
+        self.inner.label.clone()
+    }
+
+    pub(crate) fn invalid_config(&self, reason: impl Into<String>) -> Error {
+        Error::InvalidConfig {
+            plugin: self.label().to_string(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Compiles and checks a plugin, then asks it for its metadata.
+pub(crate) async fn load(
+    engine: &Engine,
+    linker: &Linker<SendState>,
+    http: &Arc<HttpCapability>,
+    limits: &Limits,
+    file: PathBuf,
+    bytes: Vec<u8>,
+) -> Result<Plugin> {
+    let started = Instant::now();
+    let fail = |reason: String| Error::Load {
+        file: file.clone(),
+        reason,
+    };
+    check_format(&bytes).map_err(&fail)?;
+    // Compiling is CPU-heavy (tens of ms for Rust, seconds for Python and
+    // JavaScript guests): keep it off the async workers.
+    let compile_engine = engine.clone();
+    let component = tokio::task::spawn_blocking(move || Component::new(&compile_engine, &bytes))
+        .await
+        .map_err(|error| fail(format!("compilation was interrupted: {error}")))?
+        .map_err(|error| fail(format!("not a valid component: {error:#}")))?;
+    let contract = check_contract(engine, &component).map_err(&fail)?;
+    let instance_pre = linker
+        .instantiate_pre(&component)
+        .map_err(|error| fail(import_error(&error)))?;
+    let pre = SmsConnectorPre::new(instance_pre).map_err(|error| fail(format!("{error:#}")))?;
+
+    let provisional: Arc<str> = Arc::from(format!("{}", file.display()));
+    let sandbox = Sandbox {
+        engine: engine.clone(),
+        limits: limits.clone(),
+        http: http.clone(),
+        // Reading metadata must not touch the network.
+        allowed: Arc::new(AllowedHosts::default()),
+        redactor: Arc::new(Redactor::default()),
+        plugin: provisional,
+    };
+    let raw = sandbox
+        .run(&pre, |instance, store| {
+            Box::pin(async move { instance.smshost_connector_connector().call_metadata(store).await })
+        })
+        .await
+        .map_err(|failure| fail(format!("reading its metadata failed: plugin {failure}")))?;
+    let metadata = convert_metadata(raw).map_err(&fail)?;
+    let mut fixed_hosts = AllowedHosts::default();
+    let mut config_url_fields = Vec::new();
+    for host in &metadata.network_hosts {
+        match host {
+            NetworkHost::Origin(entry) => {
+                fixed_hosts.push(AllowedOrigin::parse(entry).map_err(|error| fail(error.to_string()))?)
+            }
+            NetworkHost::ConfigUrl(field) => config_url_fields.push(field.clone()),
+        }
+    }
+    let secret_fields = secret_fields(&metadata.config_schema);
+    let label: Arc<str> = Arc::from(format!("{}@{}", metadata.id, metadata.version));
+    Ok(Plugin {
+        inner: Arc::new(PluginInner {
+            metadata,
+            file,
+            label,
+            contract,
+            pre,
+            fixed_hosts,
+            config_url_fields,
+            secret_fields,
+            load_time: started.elapsed(),
+        }),
+    })
+}
+
+/// Refuses what is not a component before wasmtime sees it.
+fn check_format(bytes: &[u8]) -> std::result::Result<(), String> {
+    if !bytes.starts_with(b"\0asm") {
+        return Err("not a WebAssembly file (no `\\0asm` header)".to_string());
+    }
+    if wasmparser::Parser::is_core_wasm(bytes) {
+        return Err(
+            "a core WebAssembly module, not a component; build with `--target wasm32-wasip2` or wrap it with `wasm-tools component new`"
+                .to_string(),
+        );
+    }
+    if !wasmparser::Parser::is_component(bytes) {
+        return Err("an unsupported WebAssembly encoding version".to_string());
+    }
+    Ok(())
+}
+
+/// Finds the `connector` export and checks its contract version, so a
+/// plugin built for another version gets "built for X, this host supports Y"
+/// instead of a missing-export message.
+fn check_contract(engine: &Engine, component: &Component) -> std::result::Result<String, String> {
+    let prefix = format!("{}/connector@", bindings::CONTRACT_PACKAGE);
+    let ty = component.component_type();
+    let exported: Vec<String> = ty.exports(engine).map(|(name, _)| name.to_string()).collect();
+    let Some(export) = exported.iter().find(|name| name.starts_with(&prefix)) else {
+        let shown = if exported.is_empty() {
+            "nothing".to_string()
+        } else {
+            exported.join(", ")
+        };
+        return Err(format!(
+            "it does not implement the smshost connector contract: it exports {shown}, not `{}`",
+            bindings::CONNECTOR_EXPORT
+        ));
+    };
+    let version = &export[prefix.len()..];
+    let mut parts = version.split('.').map(|part| part.parse::<u64>().ok());
+    let supported = bindings::CONTRACT_VERSION;
+    match (parts.next().flatten(), parts.next().flatten()) {
+        (Some(major), Some(minor)) if (major, minor) == supported => {
+            Ok(format!("{}@{version}", bindings::CONTRACT_PACKAGE))
+        }
+        _ => Err(format!(
+            "it was built for contract {}@{version}; this host supports {}@{}.{}.x",
+            bindings::CONTRACT_PACKAGE,
+            bindings::CONTRACT_PACKAGE,
+            supported.0,
+            supported.1
+        )),
+    }
+}
+
+/// Rephrases wasmtime's link error as the import the host lacks.
+fn import_error(error: &wasmtime::Error) -> String {
+    let text = format!("{error:#}");
+    match text.split('`').nth(1) {
+        Some(import) if text.contains("matching implementation was not found") => format!(
+            "it imports `{import}`, which this host does not provide (connectors may import only smshost:connector/http, smshost:connector/log and WASI 0.2 interfaces)"
+        ),
+        _ => format!("it cannot be linked: {text}"),
+    }
+}
+
+fn convert_metadata(raw: wit::ConnectorMetadata) -> std::result::Result<PluginMetadata, String> {
+    let valid_id = !raw.id.is_empty()
+        && raw.id.len() <= 64
+        && raw
+            .id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if !valid_id {
+        return Err(format!(
+            "its metadata id `{}` must be 1-64 characters of a-z, 0-9, `-` and `_`",
+            crate::truncate(&raw.id, 80)
+        ));
+    }
+    let config_schema: Value = serde_json::from_str(&raw.config_schema)
+        .map_err(|error| format!("its config schema is not valid JSON: {error}"))?;
+    if !config_schema.is_object() {
+        return Err("its config schema must be a JSON object".to_string());
+    }
+    let network_hosts = raw
+        .network_hosts
+        .into_iter()
+        .map(|host| match host {
+            wit::NetworkHost::Origin(origin) => NetworkHost::Origin(origin),
+            wit::NetworkHost::ConfigUrl(field) => NetworkHost::ConfigUrl(field),
+        })
+        .collect();
+    Ok(PluginMetadata {
+        id: raw.id,
+        name: raw.name,
+        description: raw.description,
+        version: raw.version,
+        config_schema,
+        network_hosts,
+        uses_templates: raw.uses_templates,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_checks_name_the_problem() {
+        assert!(
+            check_format(b"MZ\x90\x00")
+                .unwrap_err()
+                .contains("not a WebAssembly file")
+        );
+        assert!(check_format(b"").unwrap_err().contains("not a WebAssembly file"));
+        let core_module = b"\0asm\x01\0\0\0";
+        assert!(
+            check_format(core_module)
+                .unwrap_err()
+                .contains("core WebAssembly module")
+        );
+        let component = b"\0asm\x0d\0\x01\0";
+        assert!(check_format(component).is_ok());
+    }
+}
