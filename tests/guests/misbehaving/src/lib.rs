@@ -1,0 +1,79 @@
+//! A connector that misbehaves on request (`mode` in its config), for the
+//! host's isolation tests.
+
+use serde::Deserialize;
+use smshost_sdk::prelude::*;
+
+/// What to do on `send`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Config {
+    mode: String,
+    /// A secret the host must never show.
+    #[serde(default)]
+    api_key: String,
+    /// A declared endpoint (config-url).
+    #[serde(default)]
+    allowed: Option<String>,
+    /// A URL the connector did not declare.
+    #[serde(default)]
+    target: Option<String>,
+}
+
+/// The misbehaving connector.
+pub struct Misbehaving;
+
+impl Connector for Misbehaving {
+    type Config = Config;
+
+    fn metadata() -> ConnectorMetadata {
+        ConnectorMetadata {
+            id: "misbehaving".into(),
+            name: "Misbehaving".into(),
+            description: "Fails in the ways a hostile or buggy plugin would.".into(),
+            version: "0.0.1".into(),
+            config_schema: r#"{"type":"object","properties":{"mode":{"type":"string"},"apiKey":{"type":"string","writeOnly":true},"allowed":{"type":"string"},"target":{"type":"string"}}}"#.into(),
+            network_hosts: vec![NetworkHost::ConfigUrl("allowed".into())],
+            uses_templates: false,
+        }
+    }
+
+    fn send(config: Config, _message: &Message) -> Result<Receipt, ConnectorError> {
+        match config.mode.as_str() {
+            "loop" => {
+                let mut counter = 0u64;
+                loop {
+                    counter = std::hint::black_box(counter.wrapping_add(1));
+                }
+            }
+            "alloc" => {
+                let mut hoard: Vec<Vec<u8>> = Vec::new();
+                loop {
+                    hoard.push(vec![1u8; 1 << 20]);
+                    std::hint::black_box(&hoard);
+                }
+            }
+            "panic" => panic!("connector bug while using key {}", config.api_key),
+            "leak" => {
+                smshost_sdk::log::warn(&format!("about to fail with key {}", config.api_key));
+                Err(ConnectorError::general(format!(
+                    "provider rejected key {}",
+                    config.api_key
+                )))
+            }
+            "undeclared" => {
+                let target = config.target.unwrap_or_default();
+                HttpRequest::post(target).json(&serde_json::json!({"x": 1})).send()?;
+                Ok(Receipt::new(None))
+            }
+            "declared" => {
+                let allowed = config.allowed.unwrap_or_default();
+                let response = HttpRequest::post(allowed).json(&serde_json::json!({"x": 1})).send()?;
+                Ok(Receipt::new(None).with("status", response.status))
+            }
+            _ => Ok(Receipt::new(Some("ok".into()))),
+        }
+    }
+}
+
+smshost_sdk::export_connector!(Misbehaving);

@@ -1,0 +1,166 @@
+//! Shared pieces of the end-to-end tests: where the built components are,
+//! a recording mock server on loopback, and mock providers that check what
+//! the real provider checks.
+
+pub mod mocks;
+
+use smshost::{Host, HostBuilder, Limits, OriginOverride, Plugin};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The folder `build.rs` built the components into.
+pub fn wasm_dir() -> PathBuf {
+    PathBuf::from(env!("SMSHOST_TEST_WASM_DIR"))
+}
+
+/// The path of a built component by its library name (`twilio`, `http_sms`).
+pub fn wasm(name: &str) -> PathBuf {
+    let path = wasm_dir().join(format!("{name}.wasm"));
+    assert!(path.is_file(), "{} was not built", path.display());
+    path
+}
+
+/// A host whose requests for `from` origins go to the mock at `addr`.
+pub fn host_with_overrides(overrides: &[(&str, SocketAddr)], limits: Limits) -> Host {
+    let mut builder = HostBuilder::new().limits(limits);
+    for (from, addr) in overrides {
+        builder =
+            builder.override_origin(OriginOverride::new(from, &format!("http://{addr}")).expect("valid override"));
+    }
+    builder.build().expect("host builds")
+}
+
+/// Loads one built component into `host`.
+pub async fn load(host: &Host, name: &str) -> Plugin {
+    host.load_file(wasm(name))
+        .await
+        .unwrap_or_else(|error| panic!("loading {name}: {error}"))
+}
+
+/// Limits with short timeouts, so hang tests finish quickly.
+pub fn quick_limits() -> Limits {
+    Limits {
+        send_timeout: Duration::from_secs(5),
+        http_timeout: Duration::from_millis(700),
+        ..Limits::default()
+    }
+}
+
+/// One request a mock received, exactly as it arrived.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// `POST`, `GET`...
+    pub method: String,
+    /// The path.
+    pub path: String,
+    /// The raw query string, if any.
+    pub query: Option<String>,
+    /// Header names (lowercase) and values.
+    pub headers: Vec<(String, String)>,
+    /// The exact body bytes.
+    pub body: Vec<u8>,
+}
+
+impl Recorded {
+    /// The first header with this name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as UTF-8 text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The body parsed as a form, in order.
+    pub fn form(&self) -> Vec<(String, String)> {
+        form_urlencoded::parse(&self.body).into_owned().collect()
+    }
+
+    /// The body parsed as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).expect("the body is JSON")
+    }
+}
+
+/// The requests a mock has seen, shared with its handlers.
+pub type Journal = Arc<Mutex<Vec<Recorded>>>;
+
+/// A running mock on `127.0.0.1:<random port>`; stops when dropped.
+pub struct MockServer {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// What it received.
+    pub journal: Journal,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl MockServer {
+    /// Serves `router` on loopback.
+    pub async fn start(router: axum::Router, journal: Journal) -> MockServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        let addr = listener.local_addr().expect("local addr");
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        MockServer { addr, journal, task }
+    }
+
+    /// A copy of the requests received so far.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.journal.lock().expect("journal lock").clone()
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// A loopback port nothing listens on (bound, then released).
+pub fn closed_port() -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    drop(listener);
+    addr
+}
+
+/// The nine Logto usage types with a text template each, like Logto's
+/// defaults; `{{code}}` is the placeholder.
+pub fn text_templates() -> serde_json::Value {
+    let purposes = [
+        ("SignIn", "sign-in verification"),
+        ("Register", "sign-up verification"),
+        ("ForgotPassword", "password change verification"),
+        ("OrganizationInvitation", "organization invitation"),
+        ("Generic", "verification"),
+        ("UserPermissionValidation", "permission validation"),
+        ("BindNewIdentifier", "new identifier binding"),
+        ("MfaVerification", "MFA verification"),
+        ("BindMfa", "2-step verification setup"),
+    ];
+    serde_json::Value::Array(
+        purposes
+            .iter()
+            .map(|(usage, purpose)| {
+                serde_json::json!({
+                    "usageType": usage,
+                    "content": format!("Your Logto {purpose} code is {{{{code}}}}. The code will remain active for 10 minutes.")
+                })
+            })
+            .collect(),
+    )
+}

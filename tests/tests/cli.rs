@@ -1,0 +1,235 @@
+//! The `smshost` command as a process: receipts on stdout, one error line
+//! on stderr, distinct exit codes, no secrets anywhere.
+
+use serde_json::{Value, json};
+use smshost_tests::mocks::{self, Mode, TWILIO_MESSAGE_SID, TwilioCreds};
+use smshost_tests::{text_templates, wasm, wasm_dir};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const SID: &str = "AC0123456789abcdef0123456789abcdef";
+const TOKEN: &str = "cli-secret-token-77";
+
+fn write_config(name: &str, config: &Value) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("smshost-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, config.to_string()).unwrap();
+    path
+}
+
+fn twilio_config() -> Value {
+    json!({"accountSID": SID, "authToken": TOKEN, "fromMessagingServiceSID": "MG1", "templates": text_templates()})
+}
+
+/// Runs `smshost` off the tokio workers, so the in-process mocks keep serving.
+async fn smshost(args: Vec<String>) -> Output {
+    tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_smshost-cli"))
+            .args(&args)
+            .env("SMSHOST_PLUGIN_DIR", wasm_dir())
+            .env_remove("SMSHOST_LOG")
+            .output()
+            .expect("run smshost")
+    })
+    .await
+    .unwrap()
+}
+
+fn args(list: &[&str]) -> Vec<String> {
+    list.iter().map(|arg| arg.to_string()).collect()
+}
+
+fn twilio_send(config: &Path, mock: &str, to: &str, usage: &str) -> Vec<String> {
+    let config = config.display().to_string();
+    let route = format!("https://api.twilio.com={mock}");
+    args(&[
+        "send",
+        "--plugin",
+        "twilio-short-message-service",
+        "--config",
+        &config,
+        "--to",
+        to,
+        "--usage",
+        usage,
+        "--code",
+        "123456",
+        "--locale",
+        "en",
+        "--override-origin",
+        &route,
+    ])
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn assert_no_secret(output: &Output) {
+    let all = format!("{}{}", String::from_utf8_lossy(&output.stdout), stderr(output));
+    assert!(!all.contains(TOKEN), "secret printed: {all}");
+}
+
+#[tokio::test]
+async fn twilio_send_prints_a_receipt() {
+    let (mock, _) = mocks::twilio(TwilioCreds {
+        account_sid: SID.into(),
+        auth_token: TOKEN.into(),
+    })
+    .await;
+    let config = write_config("twilio-ok.json", &twilio_config());
+    let output = smshost(twilio_send(&config, &mock.url(), "+4520123456", "SignIn")).await;
+    assert_eq!(output.status.code(), Some(0), "stderr: {}", stderr(&output));
+    let receipt: Value = serde_json::from_slice(&output.stdout).expect("JSON receipt");
+    assert_eq!(receipt["provider_message_id"], TWILIO_MESSAGE_SID);
+    assert_eq!(receipt["connector"], "twilio-short-message-service");
+    assert_eq!(mock.requests().len(), 1);
+    assert_no_secret(&output);
+}
+
+#[tokio::test]
+async fn twilio_error_exits_non_zero_with_twilios_code_and_message() {
+    let (mock, mode) = mocks::twilio(TwilioCreds {
+        account_sid: SID.into(),
+        auth_token: TOKEN.into(),
+    })
+    .await;
+    *mode.lock().unwrap() = Mode::Answer(
+        400,
+        json!({"code": 21211, "message": "The 'To' number +4520123456 is not a valid phone number.", "more_info": "https://www.twilio.com/docs/errors/21211", "status": 400}),
+    );
+    let config = write_config("twilio-21211.json", &twilio_config());
+    let output = smshost(twilio_send(&config, &mock.url(), "+4520123456", "SignIn")).await;
+    assert_eq!(output.status.code(), Some(5));
+    let err = stderr(&output);
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(err.contains("invalid_request_parameters"), "{err}");
+    assert!(err.contains("21211"), "{err}");
+    assert!(err.contains("is not a valid phone number"), "{err}");
+    assert!(output.stdout.is_empty());
+    assert_no_secret(&output);
+}
+
+#[tokio::test]
+async fn usage_errors_and_config_errors_have_their_own_exit_codes() {
+    let (mock, _) = mocks::twilio(TwilioCreds {
+        account_sid: SID.into(),
+        auth_token: TOKEN.into(),
+    })
+    .await;
+    let config = write_config("twilio-usage.json", &twilio_config());
+
+    let bad_phone = smshost(twilio_send(&config, &mock.url(), "+4512345678", "SignIn")).await;
+    assert_eq!(bad_phone.status.code(), Some(2));
+    assert!(
+        stderr(&bad_phone).contains("invalid_request_parameters: the phone number is not a valid number"),
+        "{}",
+        stderr(&bad_phone)
+    );
+
+    let bad_usage = smshost(twilio_send(&config, &mock.url(), "+4520123456", "Login")).await;
+    assert_eq!(bad_usage.status.code(), Some(2));
+    assert!(
+        stderr(&bad_usage).contains("unknown usage type `Login`"),
+        "{}",
+        stderr(&bad_usage)
+    );
+
+    let missing = PathBuf::from("/nonexistent/config.json");
+    let unreadable = smshost(twilio_send(&missing, &mock.url(), "+4520123456", "SignIn")).await;
+    assert_eq!(unreadable.status.code(), Some(2));
+    assert!(
+        stderr(&unreadable).contains("cannot read config"),
+        "{}",
+        stderr(&unreadable)
+    );
+
+    let no_flags = smshost(args(&["send", "--plugin", "twilio-short-message-service"])).await;
+    assert_eq!(no_flags.status.code(), Some(2));
+
+    let mut broken = twilio_config();
+    broken.as_object_mut().unwrap().remove("accountSID");
+    let broken = write_config("twilio-broken.json", &broken);
+    let invalid = smshost(twilio_send(&broken, &mock.url(), "+4520123456", "SignIn")).await;
+    assert_eq!(invalid.status.code(), Some(3));
+    assert!(stderr(&invalid).contains("invalid_config"), "{}", stderr(&invalid));
+    assert!(stderr(&invalid).contains("accountSID"), "{}", stderr(&invalid));
+
+    let malformed = write_config("malformed.json", &json!("not an object"));
+    let malformed = smshost(twilio_send(&malformed, &mock.url(), "+4520123456", "SignIn")).await;
+    assert_eq!(malformed.status.code(), Some(3));
+    assert!(
+        stderr(&malformed).contains("config must be a JSON object"),
+        "{}",
+        stderr(&malformed)
+    );
+
+    assert!(mock.requests().is_empty(), "no refused send may reach the provider");
+}
+
+#[tokio::test]
+async fn http_sms_send_and_failure() {
+    let (mock, mode) = mocks::http_sms(Some("Bearer cli-secret-token-77".into())).await;
+    let config = write_config(
+        "http-sms.json",
+        &json!({"endpoint": format!("{}/sms", mock.url()), "authorization": format!("Bearer {TOKEN}")}),
+    );
+    let send = || {
+        let config = config.display().to_string();
+        let plugin = wasm("http_sms").display().to_string();
+        smshost(args(&[
+            "send",
+            "--plugin",
+            &plugin,
+            "--config",
+            &config,
+            "--to",
+            "4520123456",
+            "--usage",
+            "Register",
+            "--code",
+            "654321",
+        ]))
+    };
+    let output = send().await;
+    assert_eq!(output.status.code(), Some(0), "stderr: {}", stderr(&output));
+    assert_eq!(mock.requests()[0].json()["payload"]["code"], "654321");
+
+    *mode.lock().unwrap() = Mode::Answer(503, json!({"error": "gateway down"}));
+    let output = send().await;
+    assert_eq!(output.status.code(), Some(5));
+    assert!(stderr(&output).contains("gateway down"), "{}", stderr(&output));
+    assert_no_secret(&output);
+}
+
+#[tokio::test]
+async fn plugins_and_inspect() {
+    let output = smshost(args(&["plugins"])).await;
+    assert_eq!(output.status.code(), Some(0), "stderr: {}", stderr(&output));
+    let listing = String::from_utf8_lossy(&output.stdout);
+    let twilio = listing
+        .lines()
+        .find(|line| line.starts_with("twilio-short-message-service\t"))
+        .expect("twilio listed");
+    assert!(
+        twilio.contains("Twilio SMS\t0.1.0\t") && twilio.ends_with("twilio.wasm"),
+        "{twilio}"
+    );
+    assert!(
+        listing.lines().any(|line| line.starts_with("http-sms\tHTTP SMS\t")),
+        "{listing}"
+    );
+
+    let output = smshost(args(&["inspect", "twilio-short-message-service"])).await;
+    assert_eq!(output.status.code(), Some(0), "stderr: {}", stderr(&output));
+    let shown: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(shown["contract"], "smshost:connector@0.1.0");
+    assert_eq!(shown["network_hosts"][0], json!({"origin": "https://api.twilio.com"}));
+    assert_eq!(shown["secret_fields"], json!(["authToken"]));
+    assert_eq!(shown["config_schema"]["properties"]["authToken"]["writeOnly"], true);
+
+    let output = smshost(args(&["inspect", "no-such-connector"])).await;
+    assert_eq!(output.status.code(), Some(4));
+    assert!(stderr(&output).contains("plugin_not_found"), "{}", stderr(&output));
+}

@@ -1,0 +1,222 @@
+//! Broken and hostile plugins: refused at load with a reason, or failing
+//! alone at send while the host keeps serving.
+
+use serde_json::json;
+use smshost::{ConnectorConfig, Error, HostBuilder, Limits, OutgoingMessage, PhoneNumber, PluginFailure, UsageType};
+use smshost_tests::mocks;
+use smshost_tests::{load, quick_limits, wasm, wasm_dir};
+use std::time::Duration;
+
+fn message() -> OutgoingMessage {
+    OutgoingMessage::new(PhoneNumber::parse("+14155552671").unwrap(), UsageType::SignIn, "123456")
+}
+
+fn limits() -> Limits {
+    Limits {
+        memory_bytes: 32 << 20,
+        cpu_time: Duration::from_millis(200),
+        ..quick_limits()
+    }
+}
+
+async fn misbehave(host: &smshost::Host, config: serde_json::Value) -> smshost::Result<smshost::Receipt> {
+    host.activate("misbehaving", ConnectorConfig::from_value(config).unwrap())
+        .await?;
+    host.send(&message()).await
+}
+
+fn load_reason(error: Error) -> String {
+    match error {
+        Error::Load { reason, .. } => reason,
+        other => panic!("expected a load error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn files_that_are_not_components_are_refused_by_name() {
+    let host = HostBuilder::new().build().unwrap();
+    let error = host
+        .load_bytes("notes.wasm", b"hello world".to_vec())
+        .await
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .starts_with("cannot load plugin notes.wasm: not a WebAssembly file"),
+        "{error}"
+    );
+    let error = host
+        .load_bytes("core.wasm", b"\0asm\x01\0\0\0".to_vec())
+        .await
+        .unwrap_err();
+    assert!(load_reason(error).contains("core WebAssembly module, not a component"));
+    let mut truncated = std::fs::read(wasm("twilio")).unwrap();
+    truncated.truncate(truncated.len() / 2);
+    let error = host.load_bytes("truncated.wasm", truncated).await.unwrap_err();
+    assert!(load_reason(error).starts_with("not a valid component"));
+    let error = host.load_file(wasm_dir().join("missing.wasm")).await.unwrap_err();
+    assert_eq!(error.code(), "io_error");
+}
+
+#[tokio::test]
+async fn unknown_imports_and_other_contract_versions_are_refused() {
+    let host = HostBuilder::new().build().unwrap();
+    let error = host.load_file(wasm("extra_import")).await.unwrap_err();
+    let text = error.to_string();
+    assert!(text.contains("extra_import.wasm"), "{text}");
+    assert!(
+        text.contains("imports `test:evil/raw-socket`, which this host does not provide"),
+        "{text}"
+    );
+
+    let error = host.load_file(wasm("future_contract")).await.unwrap_err();
+    assert!(
+        load_reason(error)
+            .contains("built for contract smshost:connector@0.2.0; this host supports smshost:connector@0.1.x"),
+    );
+}
+
+#[tokio::test]
+async fn a_folder_with_broken_files_still_loads_the_good_ones() {
+    let dir = std::env::temp_dir().join(format!("smshost-dir-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(wasm("twilio"), dir.join("twilio.wasm")).unwrap();
+    std::fs::copy(wasm("twilio"), dir.join("twilio-copy.wasm")).unwrap();
+    std::fs::write(dir.join("broken.wasm"), b"\0asm garbage").unwrap();
+    std::fs::write(dir.join("README.txt"), b"not a plugin").unwrap();
+    let host = HostBuilder::new().build().unwrap();
+    let report = host.load_dir(&dir).await.unwrap();
+    assert_eq!(report.loaded.len(), 1);
+    assert_eq!(report.failed.len(), 2, "{:?}", report.failed);
+    let reasons: Vec<String> = report.failed.iter().map(ToString::to_string).collect();
+    assert!(reasons.iter().any(|r| r.contains("broken.wasm")), "{reasons:?}");
+    assert!(reasons.iter().any(|r| r.contains("is already taken")), "{reasons:?}");
+}
+
+#[tokio::test]
+async fn undeclared_hosts_are_refused_and_never_reached() {
+    let (mock, _) = mocks::http_sms(None).await;
+    let host = HostBuilder::new().limits(limits()).build().unwrap();
+    load(&host, "misbehaving").await;
+    let error = misbehave(
+        &host,
+        json!({"mode": "undeclared", "target": format!("{}/sms", mock.url())}),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        error.to_string().contains("is not among the plugin's network hosts"),
+        "{error}"
+    );
+    assert!(mock.requests().is_empty(), "the mock must never see a denied request");
+
+    // The same URL declared through config-url goes through.
+    let receipt = misbehave(
+        &host,
+        json!({"mode": "declared", "allowed": format!("{}/sms", mock.url())}),
+    )
+    .await
+    .expect("a declared host is reachable");
+    // The endpoint answered (it rejects the body's shape, which is not an SMS).
+    assert_eq!(receipt.summary.get("status").map(String::as_str), Some("400"));
+    assert_eq!(mock.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn runaway_plugins_fail_alone() {
+    let host = HostBuilder::new().limits(limits()).build().unwrap();
+    load(&host, "misbehaving").await;
+
+    let error = misbehave(&host, json!({"mode": "loop"})).await.unwrap_err();
+    assert!(
+        matches!(
+            &error,
+            Error::Plugin {
+                failure: PluginFailure::CpuBudgetExceeded(_),
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert_eq!(error.code(), "plugin_failed");
+
+    let error = misbehave(&host, json!({"mode": "alloc"})).await.unwrap_err();
+    assert!(
+        matches!(&error, Error::Plugin { failure: PluginFailure::MemoryLimitExceeded(limit), .. } if *limit == 32 << 20),
+        "{error:?}"
+    );
+
+    let error = misbehave(&host, json!({"mode": "panic", "apiKey": "panic-secret-99"}))
+        .await
+        .unwrap_err();
+    let text = error.to_string();
+    assert!(
+        matches!(
+            &error,
+            Error::Plugin {
+                failure: PluginFailure::Trap(_),
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(text.contains("connector bug while using key ********"), "{text}");
+    assert!(!text.contains("panic-secret-99"), "{text}");
+
+    // The host keeps serving, the same plugin included.
+    let receipt = misbehave(&host, json!({"mode": "ok"}))
+        .await
+        .expect("the host still works");
+    assert_eq!(receipt.provider_message_id.as_deref(), Some("ok"));
+}
+
+#[tokio::test]
+async fn connector_errors_never_show_secrets() {
+    let host = HostBuilder::new().limits(limits()).build().unwrap();
+    load(&host, "misbehaving").await;
+    let error = misbehave(&host, json!({"mode": "leak", "apiKey": "leaky-secret-55"}))
+        .await
+        .unwrap_err();
+    let text = format!("{error} {error:?}");
+    assert!(text.contains("provider rejected key ********"), "{text}");
+    assert!(!text.contains("leaky-secret-55"), "{text}");
+}
+
+#[tokio::test]
+async fn exactly_one_connector_is_active() {
+    let (mock, _) = mocks::http_sms(None).await;
+    let host = HostBuilder::new().limits(limits()).build().unwrap();
+    assert_eq!(host.send(&message()).await.unwrap_err().code(), "connector_not_found");
+    load(&host, "http_sms").await;
+    load(&host, "misbehaving").await;
+
+    let http_config = ConnectorConfig::from_value(json!({"endpoint": format!("{}/sms", mock.url())})).unwrap();
+    host.activate("http-sms", http_config).await.unwrap();
+    assert_eq!(host.active().unwrap().id(), "http-sms");
+
+    // A refused config leaves the active connector as it was.
+    let bad = ConnectorConfig::from_value(json!({"mode": 7})).unwrap();
+    assert_eq!(
+        host.activate("misbehaving", bad).await.unwrap_err().code(),
+        "invalid_config"
+    );
+    assert_eq!(host.active().unwrap().id(), "http-sms");
+    host.send(&message()).await.expect("http-sms still sends");
+
+    // Activating another replaces it, as in Logto.
+    let ok = ConnectorConfig::from_value(json!({"mode": "ok"})).unwrap();
+    host.activate("misbehaving", ok).await.unwrap();
+    assert_eq!(host.active().unwrap().id(), "misbehaving");
+    host.send(&message()).await.unwrap();
+    assert_eq!(mock.requests().len(), 1, "only the first send went to http-sms");
+
+    assert_eq!(
+        host.activate("nope", ConnectorConfig::from_value(json!({})).unwrap())
+            .await
+            .unwrap_err()
+            .code(),
+        "plugin_not_found"
+    );
+    host.deactivate();
+    assert!(host.active().is_none());
+}
