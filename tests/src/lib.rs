@@ -18,7 +18,11 @@ pub fn wasm_dir() -> PathBuf {
 /// The path of a built component by its library name (`twilio`, `http_sms`).
 pub fn wasm(name: &str) -> PathBuf {
     let path = wasm_dir().join(format!("{name}.wasm"));
-    assert!(path.is_file(), "{} was not built", path.display());
+    assert!(
+        path.is_file(),
+        "{} was not built: see the warnings of the smshost-tests build script",
+        path.display()
+    );
     path
 }
 

@@ -1,0 +1,1 @@
+//! aliyun mock: not written yet.

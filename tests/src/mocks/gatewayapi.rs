@@ -1,0 +1,1 @@
+//! gatewayapi mock: not written yet.

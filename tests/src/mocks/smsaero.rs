@@ -1,0 +1,1 @@
+//! smsaero mock: not written yet.

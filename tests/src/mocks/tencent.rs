@@ -1,0 +1,1 @@
+//! tencent mock: not written yet.

@@ -1,0 +1,1 @@
+//! vonage mock: not written yet.
