@@ -126,6 +126,20 @@ impl Redactor {
         Redactor { secrets }
     }
 
+    /// A copy that also masks `values` (a one-time code, a phone number):
+    /// for log lines, which must carry neither.
+    pub fn with_values<'a>(&self, values: impl IntoIterator<Item = &'a str>) -> Redactor {
+        let mut secrets = self.secrets.clone();
+        secrets.extend(
+            values
+                .into_iter()
+                .filter(|value| value.len() >= MIN_SECRET_LEN)
+                .map(str::to_string),
+        );
+        secrets.sort_by_key(|secret| std::cmp::Reverse(secret.len()));
+        Redactor { secrets }
+    }
+
     /// `text` with every secret replaced by `********`.
     pub fn redact(&self, text: &str) -> String {
         self.secrets
@@ -170,5 +184,10 @@ mod tests {
         assert_eq!(redactor.redact("bad token tok-123456!"), "bad token ********!");
         // Too short to mask safely.
         assert_eq!(redactor.redact("code 12"), "code 12");
+        let for_logs = redactor.with_values(["123456", "+4520123456", "4520123456", "12"]);
+        assert_eq!(
+            for_logs.redact("to +4520123456 (4520123456) code 123456 key tok-123456"),
+            "to ******** (********) code ******** key ********"
+        );
     }
 }

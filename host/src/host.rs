@@ -230,7 +230,7 @@ impl Host {
         let sandbox = self.sandbox_for(plugin, config)?;
         let text = config.as_json().to_string();
         let verdict = sandbox
-            .run(plugin.pre(), |instance, store| {
+            .run(plugin.pre(), sandbox.redactor.clone(), |instance, store| {
                 Box::pin(async move {
                     instance
                         .smshost_connector_connector()
@@ -343,9 +343,16 @@ impl Host {
             client_ip: message.client_ip.clone(),
         };
         let config = active.config.as_json().to_string();
+        let phone = message.to.as_str();
+        let for_logs = Arc::new(
+            active
+                .sandbox
+                .redactor
+                .with_values([message.code(), phone, &phone[1..]]),
+        );
         let outcome = active
             .sandbox
-            .run(plugin.pre(), |instance, store| {
+            .run(plugin.pre(), for_logs.clone(), |instance, store| {
                 Box::pin(async move {
                     instance
                         .smshost_connector_connector()

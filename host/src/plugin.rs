@@ -187,7 +187,7 @@ pub(crate) async fn load(
         plugin: provisional,
     };
     let raw = sandbox
-        .run(&pre, |instance, store| {
+        .run(&pre, Arc::new(Redactor::default()), |instance, store| {
             Box::pin(async move { instance.smshost_connector_connector().call_metadata(store).await })
         })
         .await

@@ -71,12 +71,13 @@ pub(crate) struct Sandbox {
     pub(crate) limits: Limits,
     pub(crate) http: Arc<HttpCapability>,
     pub(crate) allowed: Arc<AllowedHosts>,
+    /// Masks the config's secrets in what the connector reports.
     pub(crate) redactor: Arc<Redactor>,
     pub(crate) plugin: Arc<str>,
 }
 
 impl Sandbox {
-    fn store(&self, deadline: Instant) -> Store<SendState> {
+    fn store(&self, deadline: Instant, redactor: Arc<Redactor>) -> Store<SendState> {
         let stderr = MemoryOutputPipe::new(STDERR_CAPTURE_BYTES);
         let wasi = WasiCtxBuilder::new().stderr(stderr.clone()).build();
         let limits = StoreLimitsBuilder::new()
@@ -92,7 +93,7 @@ impl Sandbox {
             stderr,
             http: self.http.clone(),
             allowed: self.allowed.clone(),
-            redactor: self.redactor.clone(),
+            redactor,
             plugin: self.plugin.clone(),
             deadline,
             started: Instant::now(),
@@ -119,10 +120,13 @@ impl Sandbox {
     }
 
     /// Instantiates `pre` in a fresh store and runs `call` within the
-    /// wall-clock limit, turning traps into [`PluginFailure`]s.
+    /// wall-clock limit, turning traps into [`PluginFailure`]s. `redactor`
+    /// masks guest log lines and trap messages (the config's secrets, plus
+    /// the message's code and recipient during a send).
     pub(crate) async fn run<R, F>(
         &self,
         pre: &crate::bindings::SmsConnectorPre<SendState>,
+        redactor: Arc<Redactor>,
         call: F,
     ) -> Result<R, PluginFailure>
     where
@@ -132,7 +136,7 @@ impl Sandbox {
         ) -> std::pin::Pin<Box<dyn Future<Output = wasmtime::Result<R>> + Send + 'a>>,
     {
         let timeout = self.limits.send_timeout;
-        let mut store = self.store(Instant::now() + timeout);
+        let mut store = self.store(Instant::now() + timeout, redactor);
         let work = async {
             let instance = pre.instantiate_async(&mut store).await?;
             call(&instance, &mut store).await
@@ -163,7 +167,7 @@ impl Sandbox {
             reason.push_str("; guest stderr: ");
             reason.push_str(&crate::truncate(&stderr, 1024));
         }
-        PluginFailure::Trap(self.redactor.redact(&reason))
+        PluginFailure::Trap(state.redactor.redact(&reason))
     }
 }
 

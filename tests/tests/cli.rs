@@ -233,3 +233,35 @@ async fn plugins_and_inspect() {
     assert_eq!(output.status.code(), Some(4));
     assert!(stderr(&output).contains("plugin_not_found"), "{}", stderr(&output));
 }
+
+#[tokio::test]
+async fn verbose_logs_mask_secrets_codes_and_numbers() {
+    let config = write_config("leak.json", &json!({"mode": "leak", "apiKey": "log-secret-31"}));
+    let config = config.display().to_string();
+    let plugin = wasm("misbehaving").display().to_string();
+    let output = smshost(args(&[
+        "-v",
+        "send",
+        "--plugin",
+        &plugin,
+        "--config",
+        &config,
+        "--to",
+        "+4520123456",
+        "--usage",
+        "SignIn",
+        "--code",
+        "987654",
+    ]))
+    .await;
+    assert_eq!(output.status.code(), Some(5));
+    let err = stderr(&output);
+    assert!(
+        err.contains("about to fail with key ******** for ******** (code ********)"),
+        "{err}"
+    );
+    assert!(err.contains("+45******56"), "{err}");
+    for leaked in ["log-secret-31", "987654", "4520123456"] {
+        assert!(!err.contains(leaked), "{leaked} leaked: {err}");
+    }
+}

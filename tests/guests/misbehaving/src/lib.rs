@@ -38,7 +38,7 @@ impl Connector for Misbehaving {
         }
     }
 
-    fn send(config: Config, _message: &Message) -> Result<Receipt, ConnectorError> {
+    fn send(config: Config, message: &Message) -> Result<Receipt, ConnectorError> {
         match config.mode.as_str() {
             "loop" => {
                 let mut counter = 0u64;
@@ -55,7 +55,10 @@ impl Connector for Misbehaving {
             }
             "panic" => panic!("connector bug while using key {}", config.api_key),
             "leak" => {
-                smshost_sdk::log::warn(&format!("about to fail with key {}", config.api_key));
+                smshost_sdk::log::warn(&format!(
+                    "about to fail with key {} for {} (code {})",
+                    config.api_key, message.to, message.code
+                ));
                 Err(ConnectorError::general(format!(
                     "provider rejected key {}",
                     config.api_key
