@@ -27,6 +27,10 @@ pub struct Cli {
     /// Folder holding plugin `.wasm` files.
     #[arg(long, global = true, env = "SMSHOST_PLUGIN_DIR", default_value = "plugins")]
     plugin_dir: PathBuf,
+    /// Cache compiled plugins here, so later runs skip compiling
+    /// (seconds for Python or JavaScript plugins).
+    #[arg(long, global = true, env = "SMSHOST_CACHE_DIR")]
+    cache_dir: Option<PathBuf>,
     /// Log what the host does (to stderr); `-vv` for debug.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
@@ -160,15 +164,19 @@ fn init_logging(verbose: u8) {
 }
 
 async fn run(cli: Cli) -> Result<(), Failure> {
+    let mut builder = HostBuilder::new();
+    if let Some(dir) = &cli.cache_dir {
+        builder = builder.cache_dir(dir);
+    }
     match cli.command {
-        Command::Plugins { dir } => list(dir.as_deref().unwrap_or(&cli.plugin_dir)).await,
-        Command::Inspect { plugin } => inspect(&cli.plugin_dir, &plugin).await,
-        Command::Send(args) => send(&cli.plugin_dir, *args).await,
+        Command::Plugins { dir } => list(builder, dir.as_deref().unwrap_or(&cli.plugin_dir)).await,
+        Command::Inspect { plugin } => inspect(builder, &cli.plugin_dir, &plugin).await,
+        Command::Send(args) => send(builder, &cli.plugin_dir, *args).await,
     }
 }
 
-async fn list(dir: &Path) -> Result<(), Failure> {
-    let host = HostBuilder::new().build()?;
+async fn list(builder: HostBuilder, dir: &Path) -> Result<(), Failure> {
+    let host = builder.build()?;
     let report = host.load_dir(dir).await?;
     for error in &report.failed {
         eprintln!("smshost: warning: {error}");
@@ -189,8 +197,8 @@ async fn list(dir: &Path) -> Result<(), Failure> {
     Ok(())
 }
 
-async fn inspect(dir: &Path, name: &str) -> Result<(), Failure> {
-    let host = HostBuilder::new().build()?;
+async fn inspect(builder: HostBuilder, dir: &Path, name: &str) -> Result<(), Failure> {
+    let host = builder.build()?;
     let plugin = resolve(&host, dir, name).await?;
     let meta = plugin.metadata();
     let shown = json!({
@@ -210,7 +218,7 @@ async fn inspect(dir: &Path, name: &str) -> Result<(), Failure> {
     Ok(())
 }
 
-async fn send(dir: &Path, args: SendArgs) -> Result<(), Failure> {
+async fn send(builder: HostBuilder, dir: &Path, args: SendArgs) -> Result<(), Failure> {
     let usage: UsageType = args
         .usage
         .parse()
@@ -240,7 +248,7 @@ async fn send(dir: &Path, args: SendArgs) -> Result<(), Failure> {
         limits.send_timeout = timeout;
         limits.http_timeout = limits.http_timeout.min(timeout);
     }
-    let mut builder = HostBuilder::new().limits(limits);
+    let mut builder = builder.limits(limits);
     for pair in &args.override_origin {
         builder = builder.override_origin(OriginOverride::parse_pair(pair)?);
     }

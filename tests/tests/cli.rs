@@ -265,3 +265,18 @@ async fn verbose_logs_mask_secrets_codes_and_numbers() {
         assert!(!err.contains(leaked), "{leaked} leaked: {err}");
     }
 }
+
+#[tokio::test]
+async fn cache_dir_keeps_compiled_plugins() {
+    let cache = std::env::temp_dir().join(format!("smshost-cli-cache-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&cache);
+    let cache_arg = cache.display().to_string();
+    let plugin = wasm("twilio").display().to_string();
+    for _ in 0..2 {
+        let output = smshost(args(&["--cache-dir", &cache_arg, "inspect", &plugin])).await;
+        assert_eq!(output.status.code(), Some(0), "stderr: {}", stderr(&output));
+    }
+    let cached = std::fs::read_dir(cache.join("modules")).expect("cache written").count();
+    assert!(cached > 0, "no compiled artifact in {}", cache.display());
+    let _ = std::fs::remove_dir_all(&cache);
+}
