@@ -227,6 +227,11 @@ impl Host {
     /// for template-based connectors, usable config-url fields, then the
     /// plugin's own validation.
     pub async fn validate_config(&self, plugin: &Plugin, config: &ConnectorConfig) -> Result<()> {
+        self.validated(plugin, config).await.map(drop)
+    }
+
+    /// Validates `config` and returns the sandbox sends with it will use.
+    async fn validated(&self, plugin: &Plugin, config: &ConnectorConfig) -> Result<Sandbox> {
         let sandbox = self.sandbox_for(plugin, config)?;
         let text = config.as_json().to_string();
         let verdict = sandbox
@@ -243,16 +248,19 @@ impl Host {
                 plugin: plugin.label().to_string(),
                 failure,
             })?;
-        verdict.map_err(|error| {
-            let error = redact(ConnectorError::from(error), &sandbox.redactor);
-            match error.code {
-                ErrorCode::InvalidConfig => plugin.invalid_config(error.message),
-                _ => Error::Connector {
-                    plugin: plugin.label().to_string(),
-                    error,
-                },
+        match verdict {
+            Ok(()) => Ok(sandbox),
+            Err(error) => {
+                let error = redact(ConnectorError::from(error), &sandbox.redactor);
+                Err(match error.code {
+                    ErrorCode::InvalidConfig => plugin.invalid_config(error.message),
+                    _ => Error::Connector {
+                        plugin: plugin.label().to_string(),
+                        error,
+                    },
+                })
             }
-        })
+        }
     }
 
     /// Makes `plugin_id` the one active SMS connector with `config`, after
@@ -262,8 +270,7 @@ impl Host {
         let plugin = self
             .plugin(plugin_id)
             .ok_or_else(|| Error::UnknownPlugin(plugin_id.to_string()))?;
-        self.validate_config(&plugin, &config).await?;
-        let sandbox = self.sandbox_for(&plugin, &config)?;
+        let sandbox = self.validated(&plugin, &config).await?;
         let active = ActiveConnector {
             plugin,
             config,
