@@ -4,34 +4,49 @@ use crate::ConnectorError;
 use serde::de::DeserializeOwned;
 
 /// Parses a config object. A missing or mistyped field becomes
-/// `invalid-config` whose message names the field, e.g.
-/// ``missing field `authToken` ``; values are never echoed.
+/// `invalid-config` whose message names the field by its path, e.g.
+/// ``missing field `authToken` `` or `` `templates[0].content` must be a
+/// string ``; values are never echoed, since they may be secrets.
 pub fn parse_config<T: DeserializeOwned>(json: &str) -> Result<T, ConnectorError> {
-    serde_json::from_str(json).map_err(|error| {
-        let text = error.to_string();
-        // serde_json appends " at line L column C", which means nothing to an
-        // operator who pasted a config into a form.
-        let text = match text.rfind(" at line ") {
-            Some(at) => &text[..at],
-            None => &text,
-        };
-        // "invalid type: string \"secret\", expected u32" would echo a value;
-        // keep only what was expected.
-        let text = if let Some(rest) = text.strip_prefix("invalid type: ") {
-            match rest.split_once(", expected ") {
-                Some((_, expected)) => format!("a field has the wrong type, expected {expected}"),
-                None => "a field has the wrong type".to_string(),
-            }
-        } else if text.starts_with("invalid value: ") {
-            match text.split_once(", expected ") {
-                Some((_, expected)) => format!("a field has an invalid value, expected {expected}"),
-                None => "a field has an invalid value".to_string(),
-            }
+    let invalid = |reason: String| ConnectorError::invalid_config(format!("invalid config: {reason}"));
+    let not_json = || invalid("the config is not valid JSON".to_string());
+    let mut deserializer = serde_json::Deserializer::from_str(json);
+    let value = serde_path_to_error::deserialize::<_, T>(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            not_json()
         } else {
-            text.to_string()
-        };
-        ConnectorError::invalid_config(format!("invalid config: {text}"))
-    })
+            invalid(describe(&path, &inner.to_string()))
+        }
+    })?;
+    deserializer.end().map_err(|_| not_json())?;
+    Ok(value)
+}
+
+/// Words serde's message for the field at `path` without the offending value.
+fn describe(path: &str, message: &str) -> String {
+    // serde_json appends " at line L column C", which means nothing to an
+    // operator who pasted a config into a form.
+    let message = message.split(" at line ").next().unwrap_or(message);
+    let at_root = path.is_empty() || path == ".";
+    let expected = [
+        "invalid type: ",
+        "invalid value: ",
+        "unknown variant ",
+        "invalid length ",
+    ]
+    .iter()
+    .any(|prefix| message.starts_with(prefix))
+    .then(|| message.split_once(", expected ").map(|(_, expected)| expected))
+    .flatten();
+    match expected {
+        Some(_) if at_root => "the config must be a JSON object".to_string(),
+        Some(expected) => format!("`{path}` must be {expected}"),
+        None if at_root => message.to_string(),
+        None if message.starts_with("missing field ") => format!("{message} in `{path}`"),
+        None => format!("`{path}`: {message}"),
+    }
 }
 
 /// Fails with `invalid-config` naming `field` when `value` is empty or blank.
@@ -67,16 +82,49 @@ mod tests {
     }
 
     #[test]
-    fn wrong_type_does_not_echo_the_value() {
+    fn wrong_type_names_the_field_and_hides_the_value() {
         let err = parse_config::<Twilio>(r#"{"accountSid":"AC1","authToken":"t","port":"s3cret"}"#).unwrap_err();
-        assert!(!err.message.contains("s3cret"), "{}", err.message);
-        assert!(err.message.contains("expected u16"), "{}", err.message);
+        assert_eq!(err.message, "invalid config: `port` must be u16");
+        let err = parse_config::<Twilio>(r#"{"accountSid":"AC1","authToken":12345}"#).unwrap_err();
+        assert_eq!(err.message, "invalid config: `authToken` must be a string");
+        assert!(!err.message.contains("12345"));
+    }
+
+    #[test]
+    fn nested_paths_and_variants() {
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Entry {
+            content: String,
+        }
+        #[derive(serde::Deserialize, Debug)]
+        #[serde(rename_all = "lowercase")]
+        #[allow(dead_code)]
+        enum Format {
+            E164,
+            Digits,
+        }
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Config {
+            templates: Vec<Entry>,
+            format: Option<Format>,
+        }
+        let err = parse_config::<Config>(r#"{"templates":[{"content":"a"},{}]}"#).unwrap_err();
+        assert_eq!(err.message, "invalid config: missing field `content` in `templates[1]`");
+        let err = parse_config::<Config>(r#"{"templates":[],"format":"top-secret"}"#).unwrap_err();
+        assert_eq!(err.message, "invalid config: `format` must be `e164` or `digits`");
+        let err = parse_config::<Config>("5").unwrap_err();
+        assert_eq!(err.message, "invalid config: the config must be a JSON object");
+        let err = parse_config::<Config>(r#"{"templates":[]} trailing"#).unwrap_err();
+        assert_eq!(err.message, "invalid config: the config is not valid JSON");
     }
 
     #[test]
     fn malformed_json_is_invalid_config() {
         let err = parse_config::<Twilio>("{").unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidConfig);
+        assert_eq!(err.message, "invalid config: the config is not valid JSON");
     }
 
     #[test]

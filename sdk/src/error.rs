@@ -45,6 +45,11 @@ impl ConnectorError {
         Self::new(ErrorCode::InvalidRequestParameters, message)
     }
 
+    /// The account's quota or balance is exhausted.
+    pub fn usage_limited(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::UsageLimitExceeded, message)
+    }
+
     /// The provider refused the credentials.
     pub fn unauthorized(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::AuthorizationFailed, message)
