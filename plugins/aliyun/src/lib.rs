@@ -18,8 +18,7 @@
 
 pub mod signature;
 
-use serde::de::{DeserializeOwned, Error as _};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use smshost_sdk::config::require_non_empty;
 use smshost_sdk::http::snippet;
@@ -31,69 +30,29 @@ const DEFAULT_REGION: &str = "cn-hangzhou";
 const ALLOWED_DOMAIN: &str = "aliyuncs.com";
 
 /// The connector's config: Logto's fields plus `endpoint` and `regionId`.
-///
-/// Every field goes through a named deserializer so that a mistyped value
-/// is reported with its field name (serde alone says only "expected a
-/// string") and never echoed.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Config {
     /// AccessKey id, sent as `AccessKeyId`.
-    #[serde(deserialize_with = "access_key_id")]
     pub access_key_id: String,
     /// AccessKey secret: the HMAC key (with `&` appended). Never sent.
-    #[serde(deserialize_with = "access_key_secret")]
     pub access_key_secret: String,
     /// The approved signature name, shared by every template (`SignName`).
-    #[serde(deserialize_with = "sign_name")]
     pub sign_name: String,
     /// Logto's switch for China detection; kept for compatibility, see
     /// [`is_mainland_china`].
-    #[serde(default, deserialize_with = "strict_check")]
+    #[serde(default)]
     pub strict_phone_region_number_check: Option<bool>,
     /// API endpoint, e.g. `https://dysmsapi.ap-southeast-1.aliyuncs.com`.
-    #[serde(default, deserialize_with = "endpoint")]
+    #[serde(default)]
     pub endpoint: Option<String>,
     /// `RegionId` (default `cn-hangzhou`).
-    #[serde(default, deserialize_with = "region_id")]
+    #[serde(default)]
     pub region_id: Option<String>,
     /// The raw template entries, only to check their shape early; the host
     /// selects and renders the entry for each send.
     #[serde(default)]
     pub templates: Option<Value>,
-}
-
-fn typed<'de, D: Deserializer<'de>, T: DeserializeOwned>(
-    deserializer: D,
-    field: &str,
-    expected: &str,
-) -> Result<T, D::Error> {
-    let value = Value::deserialize(deserializer)?;
-    serde_json::from_value(value).map_err(|_| D::Error::custom(format!("`{field}` must be {expected}")))
-}
-
-fn access_key_id<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    typed(d, "accessKeyId", "a string")
-}
-
-fn access_key_secret<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    typed(d, "accessKeySecret", "a string")
-}
-
-fn sign_name<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    typed(d, "signName", "a string")
-}
-
-fn strict_check<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
-    typed(d, "strictPhoneRegionNumberCheck", "a boolean")
-}
-
-fn endpoint<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    typed(d, "endpoint", "a string")
-}
-
-fn region_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    typed(d, "regionId", "a string")
 }
 
 impl Config {
@@ -323,7 +282,7 @@ fn aliyun_error(status: u16, answer: AliyunResponse) -> ConnectorError {
         _ if code.starts_with("Throttling") => ConnectorError::rate_limited(text),
         // Console quotas, balance, suspended service: retrying will not help.
         "isv.DAY_LIMIT_CONTROL" | "isv.MONTH_LIMIT_CONTROL" | "isv.AMOUNT_NOT_ENOUGH" | "isv.OUT_OF_SERVICE" => {
-            ConnectorError::new(ErrorCode::UsageLimitExceeded, text)
+            ConnectorError::usage_limited(text)
         }
         "isv.MOBILE_NUMBER_ILLEGAL"
         | "isv.MOBILE_COUNT_OVER_LIMIT"
@@ -430,9 +389,11 @@ impl Connector for Aliyun {
                 }
             })
             .to_string(),
+            // Not `*.aliyuncs.com`: anyone can create a subdomain there (an
+            // OSS bucket), which would be a way out for a config's secrets.
             network_hosts: vec![
                 NetworkHost::Origin(DEFAULT_ENDPOINT.into()),
-                NetworkHost::Origin(format!("https://*.{ALLOWED_DOMAIN}")),
+                NetworkHost::ConfigUrl("endpoint".into()),
             ],
             uses_templates: true,
         }

@@ -216,7 +216,7 @@ fn api_error(status: u16, body: &str) -> ConnectorError {
         text = format!("{text} (incident {incident})");
     }
     let error = match (status, code.as_deref().map(str::to_ascii_uppercase).as_deref()) {
-        (_, Some("0X0216")) => ConnectorError::new(ErrorCode::UsageLimitExceeded, text),
+        (_, Some("0X0216")) => ConnectorError::usage_limited(text),
         // Blacklisted recipient, a destination country the account may not
         // reach, duplicate recipients, filtered content: the request, not
         // the credentials, is at fault.

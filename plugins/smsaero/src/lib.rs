@@ -216,7 +216,7 @@ fn aero_error(status: u16, response: AeroResponse) -> ConnectorError {
         }
     }
     let error = match status {
-        _ if no_credits => ConnectorError::new(ErrorCode::UsageLimitExceeded, text),
+        _ if no_credits => ConnectorError::usage_limited(text),
         401 | 403 => ConnectorError::unauthorized(text),
         429 => ConnectorError::rate_limited(text),
         500..=599 => ConnectorError::general(text).retryable(true),

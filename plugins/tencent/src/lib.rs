@@ -357,7 +357,7 @@ fn tencent_error(code: &str, message: Option<&str>, request_id: Option<&str>) ->
     } else if code == "InvalidParameterValue.IncorrectPhoneNumber" {
         ConnectorError::invalid_request(text)
     } else if code == "FailedOperation.InsufficientBalanceInSmsPackage" {
-        ConnectorError::new(ErrorCode::UsageLimitExceeded, text)
+        ConnectorError::usage_limited(text)
     } else if code.starts_with("InternalError") {
         // Tencent's own fault: another try may well go through.
         ConnectorError::general(text).retryable(true)

@@ -239,7 +239,7 @@ fn status_error(code: &str, text: String) -> ConnectorError {
         // HTTP, a bad signature or a signature sent along with the secret.
         "4" | "8" | "11" | "14" | "32" => ConnectorError::unauthorized(text),
         // Partner quota violation: not enough credit.
-        "9" => ConnectorError::new(ErrorCode::UsageLimitExceeded, text),
+        "9" => ConnectorError::usage_limited(text),
         // Missing or invalid parameters, invalid message, barred or
         // deactivated number, too long, bad sender, network or callback,
         // destination not on the trial whitelist.
