@@ -7,6 +7,7 @@ pub mod mocks;
 use smshost::{Host, HostBuilder, Limits, OriginOverride, Plugin};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -167,4 +168,29 @@ pub fn text_templates() -> serde_json::Value {
             })
             .collect(),
     )
+}
+
+/// Writes `config` as a JSON file in this test process's temp folder.
+pub fn write_config(name: &str, config: &serde_json::Value) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("smshost-tests-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("create the temp folder");
+    let path = dir.join(name);
+    std::fs::write(&path, config.to_string()).expect("write the config");
+    path
+}
+
+/// Runs the `smshost` CLI (`binary`: the test's `env!("CARGO_BIN_EXE_smshost-cli")`)
+/// with the built plugins as its plugin folder. It runs off the tokio
+/// workers, so in-process mocks keep serving.
+pub async fn run_cli(binary: &'static str, args: Vec<String>) -> Output {
+    tokio::task::spawn_blocking(move || {
+        Command::new(binary)
+            .args(&args)
+            .env("SMSHOST_PLUGIN_DIR", wasm_dir())
+            .env_remove("SMSHOST_LOG")
+            .output()
+            .expect("run smshost")
+    })
+    .await
+    .expect("the CLI task")
 }

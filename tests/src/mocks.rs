@@ -14,7 +14,7 @@ pub mod vonage;
 pub use http_sms::http_sms;
 pub use twilio::{TWILIO_MESSAGE_SID, TwilioCreds, twilio};
 
-use crate::{Journal, Recorded};
+use crate::{Journal, MockServer, Recorded};
 use axum::body::Bytes;
 use axum::extract::Request;
 use axum::http::{StatusCode, header};
@@ -47,6 +47,25 @@ pub struct Shared<C> {
     pub mode: ModeCell,
     /// What it accepts as credentials.
     pub creds: C,
+}
+
+/// Serves `handler` on loopback with `creds` as its state; returns the
+/// server and its switchable mode (initially [`Mode::Succeed`]).
+pub async fn serve<C, H, T>(creds: C, handler: H) -> (MockServer, ModeCell)
+where
+    C: Send + Sync + 'static,
+    H: axum::handler::Handler<T, Arc<Shared<C>>>,
+    T: 'static,
+{
+    let journal: Journal = Arc::default();
+    let mode: ModeCell = Arc::new(Mutex::new(Mode::Succeed));
+    let shared = Arc::new(Shared {
+        journal: journal.clone(),
+        mode: mode.clone(),
+        creds,
+    });
+    let router = axum::Router::new().fallback(handler).with_state(shared);
+    (MockServer::start(router, journal).await, mode)
 }
 
 /// Reads a request into a [`Recorded`] (and the raw body).

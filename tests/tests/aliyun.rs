@@ -6,11 +6,12 @@ use serde_json::{Map, Value, json};
 use smshost::{ConnectorConfig, Error, ErrorCode, OutgoingMessage, PhoneNumber, UsageType};
 use smshost_tests::mocks::aliyun::{ALIYUN_BIZ_ID, ALIYUN_REQUEST_ID, AliyunCreds, rpc_signature, rpc_string_to_sign};
 use smshost_tests::mocks::{self, Mode};
-use smshost_tests::{MockServer, Recorded, host_with_overrides, load, quick_limits, wasm, wasm_dir};
+use smshost_tests::write_config;
+use smshost_tests::{MockServer, Recorded, host_with_overrides, load, quick_limits, wasm};
 use std::io::{Read, Write};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 
 const ID: &str = "aliyun-short-message-service";
 const ORIGIN: &str = "https://dysmsapi.aliyuncs.com";
@@ -637,26 +638,8 @@ async fn the_international_site_uses_its_endpoint_and_region() {
 
 // ---- the CLI ----
 
-fn write_config(name: &str, config: &Value) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("smshost-aliyun-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, config.to_string()).unwrap();
-    path
-}
-
-/// Runs `smshost` off the tokio workers, so the in-process mock keeps serving.
 async fn smshost(args: Vec<String>) -> Output {
-    tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_smshost-cli"))
-            .args(&args)
-            .env("SMSHOST_PLUGIN_DIR", wasm_dir())
-            .env_remove("SMSHOST_LOG")
-            .output()
-            .expect("run smshost")
-    })
-    .await
-    .unwrap()
+    smshost_tests::run_cli(env!("CARGO_BIN_EXE_smshost-cli"), args).await
 }
 
 fn cli_send(config: &Path, mock: &MockServer, to: &str) -> Vec<String> {

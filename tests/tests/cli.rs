@@ -3,37 +3,20 @@
 
 use serde_json::{Value, json};
 use smshost_tests::mocks::{self, Mode, TWILIO_MESSAGE_SID, TwilioCreds};
-use smshost_tests::{text_templates, wasm, wasm_dir};
+use smshost_tests::write_config;
+use smshost_tests::{text_templates, wasm};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 const SID: &str = "AC0123456789abcdef0123456789abcdef";
 const TOKEN: &str = "cli-secret-token-77";
-
-fn write_config(name: &str, config: &Value) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("smshost-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, config.to_string()).unwrap();
-    path
-}
 
 fn twilio_config() -> Value {
     json!({"accountSID": SID, "authToken": TOKEN, "fromMessagingServiceSID": "MG1", "templates": text_templates()})
 }
 
-/// Runs `smshost` off the tokio workers, so the in-process mocks keep serving.
 async fn smshost(args: Vec<String>) -> Output {
-    tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_smshost-cli"))
-            .args(&args)
-            .env("SMSHOST_PLUGIN_DIR", wasm_dir())
-            .env_remove("SMSHOST_LOG")
-            .output()
-            .expect("run smshost")
-    })
-    .await
-    .unwrap()
+    smshost_tests::run_cli(env!("CARGO_BIN_EXE_smshost-cli"), args).await
 }
 
 fn args(list: &[&str]) -> Vec<String> {

@@ -8,9 +8,9 @@ use smshost_tests::mocks::gatewayapi::{
     GATEWAYAPI_INCIDENT, GATEWAYAPI_MESSAGE_ID, GatewayApiCreds, gatewayapi, gatewayapi_error,
 };
 use smshost_tests::mocks::{Mode, ModeCell};
-use smshost_tests::{MockServer, host_with_overrides, load, quick_limits, text_templates, wasm_dir};
+use smshost_tests::{MockServer, host_with_overrides, load, quick_limits, text_templates};
 use std::net::SocketAddr;
-use std::process::{Command, Output};
+use std::process::Output;
 
 const ID: &str = "gatewayapi-sms";
 const ORIGIN: &str = "https://gatewayapi.com";
@@ -295,25 +295,12 @@ async fn template_without_content_is_template_not_found() {
     assert!(mock.requests().is_empty());
 }
 
-/// Runs `smshost` off the tokio workers, so the in-process mock keeps serving.
 async fn smshost(args: Vec<String>) -> Output {
-    tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_smshost-cli"))
-            .args(&args)
-            .env("SMSHOST_PLUGIN_DIR", wasm_dir())
-            .env_remove("SMSHOST_LOG")
-            .output()
-            .expect("run smshost")
-    })
-    .await
-    .unwrap()
+    smshost_tests::run_cli(env!("CARGO_BIN_EXE_smshost-cli"), args).await
 }
 
 fn cli_send(config: &Value, name: &str, mock: &MockServer) -> Vec<String> {
-    let dir = std::env::temp_dir().join(format!("smshost-gatewayapi-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, config.to_string()).unwrap();
+    let path = smshost_tests::write_config(name, config);
     [
         "send",
         "--plugin",

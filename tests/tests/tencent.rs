@@ -8,11 +8,11 @@ use smshost_tests::mocks::Mode;
 use smshost_tests::mocks::tencent::{
     self, TENCENT_REQUEST_ID, TENCENT_SERIAL_NO, TencentCreds, error_body, number_failure_body, tc3_signature, utc_date,
 };
-use smshost_tests::{MockServer, host_with_overrides, load, quick_limits, wasm_dir};
+use smshost_tests::write_config;
+use smshost_tests::{MockServer, host_with_overrides, load, quick_limits};
 use std::io::{Read, Write};
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 const ID: &str = "tencent-short-message-service";
@@ -654,26 +654,8 @@ async fn mock_refuses_what_tencent_refuses() {
 
 // --- through the CLI binary ------------------------------------------------
 
-fn write_config(name: &str, config: &Value) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("smshost-tencent-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, config.to_string()).unwrap();
-    path
-}
-
-/// Runs `smshost` off the tokio workers, so the in-process mock keeps serving.
 async fn smshost(args: Vec<String>) -> Output {
-    tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_smshost-cli"))
-            .args(&args)
-            .env("SMSHOST_PLUGIN_DIR", wasm_dir())
-            .env_remove("SMSHOST_LOG")
-            .output()
-            .expect("run smshost")
-    })
-    .await
-    .unwrap()
+    smshost_tests::run_cli(env!("CARGO_BIN_EXE_smshost-cli"), args).await
 }
 
 fn cli_send(config: &std::path::Path, mock: &MockServer) -> Vec<String> {

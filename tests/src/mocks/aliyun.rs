@@ -8,9 +8,8 @@
 //! `{"RequestId", "HostId", "Code", "Message", "Recommend"}`; business
 //! failures are HTTP 200 with `Code` other than `OK`, as Aliyun sends them.
 
-use super::{Mode, ModeCell, Shared, apply_mode, json_response, record};
-use crate::{Journal, MockServer};
-use axum::Router;
+use super::{ModeCell, Shared, apply_mode, json_response, record};
+use crate::MockServer;
 use axum::extract::{Request, State};
 use axum::response::Response;
 use base64::Engine as _;
@@ -50,18 +49,14 @@ struct AliyunState {
 
 /// Starts an Aliyun SMS API mock.
 pub async fn aliyun(creds: AliyunCreds) -> (MockServer, ModeCell) {
-    let journal: Journal = Arc::default();
-    let mode: ModeCell = Arc::new(Mutex::new(Mode::Succeed));
-    let shared = Arc::new(Shared {
-        journal: journal.clone(),
-        mode: mode.clone(),
-        creds: AliyunState {
+    super::serve(
+        AliyunState {
             creds,
             nonces: Mutex::default(),
         },
-    });
-    let router = Router::new().fallback(aliyun_handler).with_state(shared);
-    (MockServer::start(router, journal).await, mode)
+        aliyun_handler,
+    )
+    .await
 }
 
 /// The mock's own RPC 1.0 signature of `params` sent with `method`: public

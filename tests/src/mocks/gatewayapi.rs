@@ -5,14 +5,13 @@
 //! Answers `{"ids": […], "usage": {…}}` or
 //! `{"code", "incident_uuid", "message", "variables"}` with 4xx.
 
-use super::{Mode, ModeCell, basic_credentials};
+use super::{ModeCell, basic_credentials};
 use super::{Shared, apply_mode, json_response, record};
-use crate::{Journal, MockServer, Recorded};
-use axum::Router;
+use crate::{MockServer, Recorded};
 use axum::extract::{Request, State};
 use axum::response::Response;
 use serde_json::{Value, json};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// GatewayAPI's credentials in the mock.
 #[derive(Debug, Clone)]
@@ -41,15 +40,7 @@ pub fn gatewayapi_error(code: Option<&str>, message: &str, variables: &[&str]) -
 
 /// Starts a GatewayAPI REST mock.
 pub async fn gatewayapi(creds: GatewayApiCreds) -> (MockServer, ModeCell) {
-    let journal: Journal = Arc::default();
-    let mode: ModeCell = Arc::new(Mutex::new(Mode::Succeed));
-    let shared = Arc::new(Shared {
-        journal: journal.clone(),
-        mode: mode.clone(),
-        creds,
-    });
-    let router = Router::new().fallback(gatewayapi_handler).with_state(shared);
-    (MockServer::start(router, journal).await, mode)
+    super::serve(creds, gatewayapi_handler).await
 }
 
 fn fail(status: u16, code: Option<&str>, message: &str, variables: &[&str]) -> Response {

@@ -1,27 +1,18 @@
 //! An operator's HTTP SMS endpoint.
 
-use super::{Mode, ModeCell};
+use super::ModeCell;
 use super::{Shared, apply_mode, json_response, record};
-use crate::{Journal, MockServer};
-use axum::Router;
+use crate::MockServer;
 use axum::extract::{Request, State};
 use axum::response::Response;
 use serde_json::Value;
 use serde_json::json;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// An operator's HTTP SMS endpoint at `/sms`, requiring `authorization`
 /// verbatim when set.
 pub async fn http_sms(authorization: Option<String>) -> (MockServer, ModeCell) {
-    let journal: Journal = Arc::default();
-    let mode: ModeCell = Arc::new(Mutex::new(Mode::Succeed));
-    let shared = Arc::new(Shared {
-        journal: journal.clone(),
-        mode: mode.clone(),
-        creds: authorization,
-    });
-    let router = Router::new().fallback(http_sms_handler).with_state(shared);
-    (MockServer::start(router, journal).await, mode)
+    super::serve(authorization, http_sms_handler).await
 }
 
 async fn http_sms_handler(State(shared): State<Arc<Shared<Option<String>>>>, request: Request) -> Response {

@@ -4,14 +4,13 @@
 //! digit string), a non-empty `text` and an optional `sign`. Answers
 //! `{"success": true, "data": {…}, "message": null}` or `success: false`.
 
-use super::{Mode, ModeCell, basic_credentials};
+use super::{ModeCell, basic_credentials};
 use super::{Shared, apply_mode, json_response, record};
-use crate::{Journal, MockServer, Recorded};
-use axum::Router;
+use crate::{MockServer, Recorded};
 use axum::extract::{Request, State};
 use axum::response::Response;
 use serde_json::{Map, Value, json};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// SMS Aero's credentials in the mock.
 #[derive(Debug, Clone)]
@@ -32,15 +31,7 @@ pub fn smsaero_unauthorized() -> Value {
 
 /// Starts an SMS Aero API mock.
 pub async fn smsaero(creds: SmsAeroCreds) -> (MockServer, ModeCell) {
-    let journal: Journal = Arc::default();
-    let mode: ModeCell = Arc::new(Mutex::new(Mode::Succeed));
-    let shared = Arc::new(Shared {
-        journal: journal.clone(),
-        mode: mode.clone(),
-        creds,
-    });
-    let router = Router::new().fallback(smsaero_handler).with_state(shared);
-    (MockServer::start(router, journal).await, mode)
+    super::serve(creds, smsaero_handler).await
 }
 
 fn refusal(status: u16, message: &str, fields: Option<Value>) -> Response {

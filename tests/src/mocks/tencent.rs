@@ -11,15 +11,14 @@
 //! envelope, as the real API does; [`Mode::Answer`] with [`error_body`] or
 //! [`number_failure_body`] makes it fail on purpose.
 
-use super::{Mode, ModeCell, Shared, apply_mode, json_response, record};
-use crate::{Journal, MockServer, Recorded};
-use axum::Router;
+use super::{ModeCell, Shared, apply_mode, json_response, record};
+use crate::{MockServer, Recorded};
 use axum::extract::{Request, State};
 use axum::response::Response;
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// What the Tencent mock accepts.
@@ -47,15 +46,7 @@ pub const MAX_SKEW_SECONDS: i64 = 300;
 
 /// Starts a Tencent Cloud SMS mock.
 pub async fn tencent(creds: TencentCreds) -> (MockServer, ModeCell) {
-    let journal: Journal = Arc::default();
-    let mode: ModeCell = Arc::new(Mutex::new(Mode::Succeed));
-    let shared = Arc::new(Shared {
-        journal: journal.clone(),
-        mode: mode.clone(),
-        creds,
-    });
-    let router = Router::new().fallback(tencent_handler).with_state(shared);
-    (MockServer::start(router, journal).await, mode)
+    super::serve(creds, tencent_handler).await
 }
 
 /// A request-level failure body: `{"Response": {"Error": {...}, "RequestId"}}`.

@@ -1,13 +1,12 @@
 //! Twilio Messages API mock (provider reference §2).
 
-use super::{Mode, ModeCell, basic_credentials};
+use super::{ModeCell, basic_credentials};
 use super::{Shared, apply_mode, json_response, record};
-use crate::{Journal, MockServer};
-use axum::Router;
+use crate::MockServer;
 use axum::extract::{Request, State};
 use axum::response::Response;
 use serde_json::json;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// Twilio's credentials in the mock.
 #[derive(Debug, Clone)]
@@ -23,15 +22,7 @@ pub const TWILIO_MESSAGE_SID: &str = "SM1f0e8ae6ade43cb3c0ce4525424e404f";
 
 /// Starts a Twilio Messages API mock.
 pub async fn twilio(creds: TwilioCreds) -> (MockServer, ModeCell) {
-    let journal: Journal = Arc::default();
-    let mode: ModeCell = Arc::new(Mutex::new(Mode::Succeed));
-    let shared = Arc::new(Shared {
-        journal: journal.clone(),
-        mode: mode.clone(),
-        creds,
-    });
-    let router = Router::new().fallback(twilio_handler).with_state(shared);
-    (MockServer::start(router, journal).await, mode)
+    super::serve(creds, twilio_handler).await
 }
 
 fn twilio_error(status: u16, code: u32, message: &str) -> Response {

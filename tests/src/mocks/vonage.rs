@@ -7,14 +7,13 @@
 //! units, 67 per part), each `status` `"0"`, or one entry with a failing
 //! status and `error-text`. Every value is a string, as Vonage sends them.
 
-use super::{Mode, ModeCell, basic_credentials};
+use super::{ModeCell, basic_credentials};
 use super::{Shared, apply_mode, json_response, record};
-use crate::{Journal, MockServer, Recorded};
-use axum::Router;
+use crate::{MockServer, Recorded};
 use axum::extract::{Request, State};
 use axum::response::Response;
 use serde_json::{Value, json};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// Vonage's credentials in the mock.
 #[derive(Debug, Clone)]
@@ -35,15 +34,7 @@ pub fn vonage_failure(status: &str, error_text: &str) -> Value {
 
 /// Starts a Vonage SMS API mock.
 pub async fn vonage(creds: VonageCreds) -> (MockServer, ModeCell) {
-    let journal: Journal = Arc::default();
-    let mode: ModeCell = Arc::new(Mutex::new(Mode::Succeed));
-    let shared = Arc::new(Shared {
-        journal: journal.clone(),
-        mode: mode.clone(),
-        creds,
-    });
-    let router = Router::new().fallback(vonage_handler).with_state(shared);
-    (MockServer::start(router, journal).await, mode)
+    super::serve(creds, vonage_handler).await
 }
 
 fn failure(status: &str, error_text: &str) -> Response {
