@@ -95,6 +95,13 @@ impl AllowedOrigin {
             if !suffix.contains('.') {
                 return Err(fail("a wildcard needs at least two labels after it"));
             }
+            if suffix
+                .rsplit('.')
+                .next()
+                .is_some_and(|tld| tld.chars().all(|c| c.is_ascii_digit()))
+            {
+                return Err(fail("a wildcard cannot cover IP addresses"));
+            }
             HostPattern::Subdomains(suffix.to_string())
         } else if host.contains('*') {
             return Err(fail("`*` may only be the whole first label"));
@@ -108,6 +115,12 @@ impl AllowedOrigin {
     /// a bare host name (meaning `https://host`).
     pub fn from_config_value(value: &str) -> Result<Self, AllowedHostError> {
         let value = value.trim();
+        if value.contains('*') {
+            return Err(AllowedHostError {
+                entry: value.to_string(),
+                reason: "a configured URL cannot be a wildcard",
+            });
+        }
         if value.contains("://") {
             let url = Url::parse(value).map_err(|_| AllowedHostError {
                 entry: value.to_string(),
@@ -273,6 +286,8 @@ mod tests {
             "https://api*.twilio.com",
             "https://api.twilio.com:http",
             "*://*:*",
+            "https://*.0.1",
+            "https://*.168.1.1",
         ] {
             assert!(AllowedOrigin::parse(entry).is_err(), "{entry} must be refused");
         }
@@ -294,5 +309,6 @@ mod tests {
         assert!(AllowedOrigin::from_config_value("https://").is_err());
         assert!(AllowedOrigin::from_config_value("ftp://x.example.com").is_err());
         assert!(AllowedOrigin::from_config_value("evil.test/path").is_err());
+        assert!(AllowedOrigin::from_config_value("https://*.example.com/hook").is_err());
     }
 }

@@ -267,35 +267,44 @@ async fn send(builder: HostBuilder, dir: &Path, args: SendArgs) -> Result<(), Fa
     Ok(())
 }
 
-/// A `.wasm` path, or an id looked up among the folder's plugins.
+/// A `.wasm` path, or an id looked up among the folder's plugins. Either
+/// way a plugin that cannot be had is exit 4, with the reason.
 async fn resolve(host: &crate::Host, dir: &Path, name: &str) -> Result<Plugin, Failure> {
+    let not_found = |line: String| Failure {
+        exit: 4,
+        line: format!("plugin_not_found: {line}"),
+    };
     let path = Path::new(name);
     if name.ends_with(".wasm") || path.is_file() {
-        return Ok(host.load_file(path).await?);
+        return host.load_file(path).await.map_err(|error| match error {
+            Error::Io { .. } => not_found(error.to_string()),
+            other => other.into(),
+        });
     }
     let report = host.load_dir(dir).await.map_err(|error| match error {
-        Error::Io { .. } => Failure {
-            exit: 4,
-            line: format!("plugin_not_found: `{name}` is not a file and the plugin folder cannot be read: {error}"),
-        },
+        Error::Io { .. } => not_found(format!(
+            "`{name}` is not a file and the plugin folder cannot be read: {error}"
+        )),
         other => other.into(),
     })?;
     match host.plugin(name) {
         Some(plugin) => Ok(plugin),
         None => {
             let known: Vec<&str> = report.loaded.iter().map(|plugin| plugin.id()).collect();
-            Err(Failure {
-                exit: 4,
-                line: format!(
-                    "plugin_not_found: no plugin `{name}` in {} (found: {})",
-                    dir.display(),
-                    if known.is_empty() {
-                        "none".to_string()
-                    } else {
-                        known.join(", ")
-                    }
-                ),
-            })
+            let mut line = format!(
+                "no plugin `{name}` in {} (found: {})",
+                dir.display(),
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            );
+            // The wanted plugin may be among the files that failed to load.
+            for error in &report.failed {
+                line.push_str(&format!("; {error}"));
+            }
+            Err(not_found(line))
         }
     }
 }

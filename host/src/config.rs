@@ -8,6 +8,7 @@
 //! fields. Fields the connector's JSON Schema marks `"writeOnly": true` are
 //! secrets: [`Redactor`] masks their values in anything the host prints.
 
+use crate::phone::PhoneNumber;
 use serde_json::{Map, Value};
 
 /// A parsed connector config.
@@ -101,11 +102,14 @@ pub fn secret_fields(schema: &Value) -> Vec<String> {
 
 /// Masks secret values in text the host shows: errors, logs, receipts.
 ///
-/// Built per send from the config's secret fields, so a provider that echoes
-/// a credential in its error body, or a connector that logs one, cannot leak it.
+/// Built per config from its secret fields, so a provider that echoes a
+/// credential in its error body, or a connector that logs one, cannot leak
+/// it; per send it also masks the one-time code and the recipient.
 #[derive(Debug, Clone, Default)]
 pub struct Redactor {
-    secrets: Vec<String>,
+    /// Values and what replaces them, longest value first, so a value
+    /// containing another is masked whole.
+    masks: Vec<(String, String)>,
 }
 
 /// Shorter values are not masked: they would blank ordinary words and
@@ -115,36 +119,44 @@ const MIN_SECRET_LEN: usize = 4;
 impl Redactor {
     /// Collects the values of `secret_fields` in `config`.
     pub fn new(config: &ConnectorConfig, secret_fields: &[String]) -> Self {
-        let mut secrets: Vec<String> = secret_fields
-            .iter()
-            .filter_map(|field| config.string_field(field))
-            .filter(|value| value.len() >= MIN_SECRET_LEN)
-            .map(str::to_string)
-            .collect();
-        // Longest first, so a secret containing another is masked whole.
-        secrets.sort_by_key(|secret| std::cmp::Reverse(secret.len()));
-        Redactor { secrets }
+        let secrets = secret_fields.iter().filter_map(|field| config.string_field(field));
+        Redactor::default().with_masks(secrets.map(|secret| (secret, MASK)))
     }
 
-    /// A copy that also masks `values` (a one-time code, a phone number):
-    /// for log lines, which must carry neither.
-    pub fn with_values<'a>(&self, values: impl IntoIterator<Item = &'a str>) -> Redactor {
-        let mut secrets = self.secrets.clone();
-        secrets.extend(
-            values
+    /// A copy that also replaces each value with its mask, e.g. a one-time
+    /// code with `********` and a phone number with its redacted form.
+    pub fn with_masks<'a>(&self, masks: impl IntoIterator<Item = (&'a str, &'a str)>) -> Redactor {
+        let mut all = self.masks.clone();
+        all.extend(
+            masks
                 .into_iter()
-                .filter(|value| value.len() >= MIN_SECRET_LEN)
-                .map(str::to_string),
+                .filter(|(value, _)| value.len() >= MIN_SECRET_LEN)
+                .map(|(value, mask)| (value.to_string(), mask.to_string())),
         );
-        secrets.sort_by_key(|secret| std::cmp::Reverse(secret.len()));
-        Redactor { secrets }
+        all.sort_by_key(|(value, _)| std::cmp::Reverse(value.len()));
+        Redactor { masks: all }
     }
 
-    /// `text` with every secret replaced by `********`.
+    /// A copy that also masks a send's one-time code and recipient (E.164,
+    /// digits only, and the `%2B…` form a form body carries).
+    pub fn for_message(&self, code: &str, to: &PhoneNumber) -> Redactor {
+        let e164 = to.as_str();
+        let digits = &e164[1..];
+        let encoded = format!("%2B{digits}");
+        let shown = to.redacted();
+        self.with_masks([
+            (code, MASK),
+            (e164, &shown),
+            (encoded.as_str(), &shown),
+            (digits, &shown),
+        ])
+    }
+
+    /// `text` with every masked value replaced.
     pub fn redact(&self, text: &str) -> String {
-        self.secrets
-            .iter()
-            .fold(text.to_string(), |text, secret| text.replace(secret.as_str(), MASK))
+        self.masks.iter().fold(text.to_string(), |text, (value, mask)| {
+            text.replace(value.as_str(), mask)
+        })
     }
 }
 
@@ -184,10 +196,12 @@ mod tests {
         assert_eq!(redactor.redact("bad token tok-123456!"), "bad token ********!");
         // Too short to mask safely.
         assert_eq!(redactor.redact("code 12"), "code 12");
-        let for_logs = redactor.with_values(["123456", "+4520123456", "4520123456", "12"]);
+        let to = PhoneNumber::parse("+4520123456").unwrap();
+        let for_send = redactor.for_message("123456", &to);
         assert_eq!(
-            for_logs.redact("to +4520123456 (4520123456) code 123456 key tok-123456"),
-            "to ******** (********) code ******** key ********"
+            for_send.redact("to +4520123456 (4520123456, To=%2B4520123456) code 123456 key tok-123456"),
+            "to +45******56 (+45******56, To=+45******56) code ******** key ********"
         );
+        assert_eq!(redactor.for_message("12", &to).redact("code 12"), "code 12");
     }
 }

@@ -21,9 +21,11 @@ pub struct Limits {
     /// Linear memory one send may use. 64 MiB: Rust connectors use ~1 MiB,
     /// Python and JavaScript ones 9–13 MiB; the rest is headroom.
     pub memory_bytes: u64,
-    /// Guest computation per send, excluding time spent waiting on HTTP.
-    /// 1 s: signing and JSON take microseconds, a Python guest's first call
-    /// under 1 ms, so this only stops runaway loops.
+    /// Time the guest may run per call: wall-clock time from instantiation,
+    /// minus time spent waiting on the host's HTTP capability (so WASI
+    /// sleeps and scheduling delays count against it). 1 s: signing and
+    /// JSON take microseconds, a Python guest's first call under 1 ms, so
+    /// this only stops runaway loops.
     pub cpu_time: Duration,
     /// Wall-clock limit for a whole send (instantiate, run, all requests).
     /// 30 s: long enough for one slow provider, short enough that an auth

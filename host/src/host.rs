@@ -350,16 +350,10 @@ impl Host {
             client_ip: message.client_ip.clone(),
         };
         let config = active.config.as_json().to_string();
-        let phone = message.to.as_str();
-        let for_logs = Arc::new(
-            active
-                .sandbox
-                .redactor
-                .with_values([message.code(), phone, &phone[1..]]),
-        );
+        let masks = Arc::new(active.sandbox.redactor.for_message(message.code(), &message.to));
         let outcome = active
             .sandbox
-            .run(plugin.pre(), for_logs.clone(), |instance, store| {
+            .run(plugin.pre(), masks.clone(), |instance, store| {
                 Box::pin(async move {
                     instance
                         .smshost_connector_connector()
@@ -377,7 +371,7 @@ impl Host {
             }),
             Ok(Err(error)) => Err(Error::Connector {
                 plugin: plugin.label().to_string(),
-                error: redact(ConnectorError::from(error), &active.sandbox.redactor),
+                error: redact(ConnectorError::from(error), &masks),
             }),
             Ok(Ok(receipt)) => Ok(Receipt {
                 connector: plugin.id().to_string(),
@@ -386,7 +380,7 @@ impl Host {
                 summary: receipt
                     .summary
                     .into_iter()
-                    .map(|(key, value)| (key, active.sandbox.redactor.redact(&value)))
+                    .map(|(key, value)| (key, masks.redact(&value)))
                     .collect(),
                 elapsed_ms: elapsed.as_millis() as u64,
             }),

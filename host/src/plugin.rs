@@ -293,8 +293,27 @@ fn convert_metadata(raw: wit::ConnectorMetadata) -> std::result::Result<PluginMe
     if !valid_id {
         return Err(format!(
             "its metadata id `{}` must be 1-64 characters of a-z, 0-9, `-` and `_`",
-            crate::truncate(&raw.id, 80)
+            crate::truncate(&raw.id, 80).escape_debug()
         ));
+    }
+    let valid_version = !raw.version.is_empty()
+        && raw.version.len() <= 32
+        && raw
+            .version
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".-+".contains(c));
+    if !valid_version {
+        return Err(format!(
+            "its metadata version `{}` must be 1-32 characters of letters, digits, `.`, `-` and `+`",
+            crate::truncate(&raw.version, 40).escape_debug()
+        ));
+    }
+    for (field, text, max) in [("name", &raw.name, 100), ("description", &raw.description, 1000)] {
+        if text.len() > max || text.chars().any(char::is_control) {
+            return Err(format!(
+                "its metadata {field} must be at most {max} bytes without control characters"
+            ));
+        }
     }
     let config_schema: Value = serde_json::from_str(&raw.config_schema)
         .map_err(|error| format!("its config schema is not valid JSON: {error}"))?;

@@ -15,7 +15,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wasmtime::component::{HasSelf, Linker, ResourceTable};
-use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder, UpdateDeadline};
+use wasmtime::{Engine, ResourceLimiter, Store, UpdateDeadline};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
@@ -26,12 +26,60 @@ const STDERR_CAPTURE_BYTES: usize = 8 * 1024;
 /// Longest guest log line kept; longer ones are cut.
 const MAX_LOG_LINE: usize = 2 * 1024;
 
+/// Guest log lines kept per call; a connector logs a handful, a flood is
+/// cut off with one warning.
+const MAX_LOG_LINES: u32 = 100;
+
+/// Table elements one call may allocate, summed over all tables. A Python
+/// component's tables hold tens of thousands of functions; a million
+/// elements is 8 MiB of host memory.
+const MAX_TABLE_ELEMENTS: usize = 1_000_000;
+
+/// Caps what one call's instances allocate, summed across all their
+/// memories and tables: a component can hold many core instances, each with
+/// its own memory, so a per-memory cap would multiply.
+struct SendLimits {
+    memory_limit: usize,
+    memory_used: usize,
+    table_elements_used: usize,
+    memory_exceeded: bool,
+}
+
+impl ResourceLimiter for SendLimits {
+    fn memory_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        let next = self.memory_used.saturating_sub(current).saturating_add(desired);
+        if next > self.memory_limit {
+            // An error, not `Ok(false)`: the guest's allocator would turn a
+            // refused grow into an opaque abort.
+            self.memory_exceeded = true;
+            return Err(wasmtime::format_err!(
+                "memory limit of {} bytes exceeded",
+                self.memory_limit
+            ));
+        }
+        self.memory_used = next;
+        Ok(true)
+    }
+
+    fn table_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        let next = self.table_elements_used.saturating_sub(current).saturating_add(desired);
+        if next > MAX_TABLE_ELEMENTS {
+            return Err(wasmtime::format_err!(
+                "table limit of {MAX_TABLE_ELEMENTS} elements exceeded"
+            ));
+        }
+        self.table_elements_used = next;
+        Ok(true)
+    }
+}
+
 /// What a send's store holds.
 pub(crate) struct SendState {
     wasi: WasiCtx,
     table: ResourceTable,
-    limits: StoreLimits,
+    limits: SendLimits,
     stderr: MemoryOutputPipe,
+    log_lines: u32,
     http: Arc<HttpCapability>,
     allowed: Arc<AllowedHosts>,
     redactor: Arc<Redactor>,
@@ -80,17 +128,18 @@ impl Sandbox {
     fn store(&self, deadline: Instant, redactor: Arc<Redactor>) -> Store<SendState> {
         let stderr = MemoryOutputPipe::new(STDERR_CAPTURE_BYTES);
         let wasi = WasiCtxBuilder::new().stderr(stderr.clone()).build();
-        let limits = StoreLimitsBuilder::new()
-            .memory_size(usize::try_from(self.limits.memory_bytes).unwrap_or(usize::MAX))
-            // Report the cap as a clear error rather than the guest's own
-            // opaque abort when its allocator sees the failed grow.
-            .trap_on_grow_failure(true)
-            .build();
+        let limits = SendLimits {
+            memory_limit: usize::try_from(self.limits.memory_bytes).unwrap_or(usize::MAX),
+            memory_used: 0,
+            table_elements_used: 0,
+            memory_exceeded: false,
+        };
         let state = SendState {
             wasi,
             table: ResourceTable::new(),
             limits,
             stderr,
+            log_lines: 0,
             http: self.http.clone(),
             allowed: self.allowed.clone(),
             redactor,
@@ -136,7 +185,9 @@ impl Sandbox {
         ) -> std::pin::Pin<Box<dyn Future<Output = wasmtime::Result<R>> + Send + 'a>>,
     {
         let timeout = self.limits.send_timeout;
-        let mut store = self.store(Instant::now() + timeout, redactor);
+        // A huge timeout means "no limit", not an overflow.
+        let deadline = Instant::now().checked_add(timeout).unwrap_or_else(far_future);
+        let mut store = self.store(deadline, redactor);
         let work = async {
             let instance = pre.instantiate_async(&mut store).await?;
             call(&instance, &mut store).await
@@ -154,10 +205,10 @@ impl Sandbox {
         if state.cpu_exceeded {
             return PluginFailure::CpuBudgetExceeded(state.cpu_budget);
         }
-        let text = format!("{error:#}");
-        if text.contains("forcing trap when growing memory") {
+        if state.limits.memory_exceeded {
             return PluginFailure::MemoryLimitExceeded(self.limits.memory_bytes);
         }
+        let text = format!("{error:#}");
         let mut reason = match error.downcast_ref::<wasmtime::Trap>() {
             Some(trap) => trap.to_string(),
             None => text.lines().next().unwrap_or_default().to_string(),
@@ -165,10 +216,17 @@ impl Sandbox {
         let stderr = String::from_utf8_lossy(&state.stderr.contents()).trim().to_string();
         if !stderr.is_empty() {
             reason.push_str("; guest stderr: ");
-            reason.push_str(&crate::truncate(&stderr, 1024));
+            reason.push_str(&stderr);
         }
-        PluginFailure::Trap(state.redactor.redact(&reason))
+        // Redact before cutting, so a secret straddling the cut is not half shown.
+        PluginFailure::Trap(crate::truncate(&state.redactor.redact(&reason), 2048))
     }
+}
+
+/// A deadline so far away it never fires.
+fn far_future() -> Instant {
+    const YEAR: Duration = Duration::from_secs(365 * 24 * 3600);
+    Instant::now() + YEAR
 }
 
 impl wit::Host for SendState {}
@@ -188,8 +246,19 @@ impl wit_http::Host for SendState {
 
 impl wit_log::Host for SendState {
     async fn write(&mut self, level: wit_log::Level, message: String) {
-        let message = self.redactor.redact(&crate::truncate(&message, MAX_LOG_LINE));
+        self.log_lines += 1;
         let plugin = &*self.plugin;
+        if self.log_lines > MAX_LOG_LINES {
+            if self.log_lines == MAX_LOG_LINES + 1 {
+                tracing::warn!(target: "smshost::plugin", plugin, "more than {MAX_LOG_LINES} log lines in one call; dropping the rest");
+            }
+            return;
+        }
+        // Redact before cutting; escape control characters so a guest
+        // cannot forge host log lines with newlines or terminal escapes.
+        let message = crate::truncate(&self.redactor.redact(&message), MAX_LOG_LINE)
+            .escape_debug()
+            .to_string();
         match level {
             wit_log::Level::Debug => tracing::debug!(target: "smshost::plugin", plugin, "{message}"),
             wit_log::Level::Info => tracing::info!(target: "smshost::plugin", plugin, "{message}"),

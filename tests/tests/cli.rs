@@ -69,6 +69,12 @@ async fn twilio_send_prints_a_receipt() {
     assert_eq!(receipt["connector"], "twilio-short-message-service");
     assert_eq!(mock.requests().len(), 1);
     assert_no_secret(&output);
+
+    // An absurd timeout means "no limit", not a crash.
+    let mut forever = twilio_send(&config, &mock.url(), "+4520123456", "SignIn");
+    forever.extend(["--timeout".to_string(), "1e19".to_string()]);
+    let output = smshost(forever).await;
+    assert_eq!(output.status.code(), Some(0), "stderr: {}", stderr(&output));
 }
 
 #[tokio::test]
@@ -126,6 +132,47 @@ async fn usage_errors_and_config_errors_have_their_own_exit_codes() {
         stderr(&unreadable).contains("cannot read config"),
         "{}",
         stderr(&unreadable)
+    );
+
+    let missing_plugin = smshost(args(&[
+        "send",
+        "--plugin",
+        "/nonexistent/plugin.wasm",
+        "--config",
+        "/nonexistent/c.json",
+        "--to",
+        "+4520123456",
+        "--usage",
+        "SignIn",
+        "--code",
+        "123456",
+    ]))
+    .await;
+    assert_eq!(
+        missing_plugin.status.code(),
+        Some(2),
+        "the unreadable config is found first"
+    );
+    let config_arg = config.display().to_string();
+    let missing_plugin = smshost(args(&[
+        "send",
+        "--plugin",
+        "/nonexistent/plugin.wasm",
+        "--config",
+        &config_arg,
+        "--to",
+        "+4520123456",
+        "--usage",
+        "SignIn",
+        "--code",
+        "123456",
+    ]))
+    .await;
+    assert_eq!(missing_plugin.status.code(), Some(4));
+    assert!(
+        stderr(&missing_plugin).contains("plugin_not_found"),
+        "{}",
+        stderr(&missing_plugin)
     );
 
     let no_flags = smshost(args(&["send", "--plugin", "twilio-short-message-service"])).await;
@@ -240,7 +287,7 @@ async fn verbose_logs_mask_secrets_codes_and_numbers() {
     assert_eq!(output.status.code(), Some(5));
     let err = stderr(&output);
     assert!(
-        err.contains("about to fail with key ******** for ******** (code ********)"),
+        err.contains("about to fail with key ******** for +45******56 (code ********)"),
         "{err}"
     );
     assert!(err.contains("+45******56"), "{err}");
@@ -262,4 +309,37 @@ async fn cache_dir_keeps_compiled_plugins() {
     let cached = std::fs::read_dir(cache.join("modules")).expect("cache written").count();
     assert!(cached > 0, "no compiled artifact in {}", cache.display());
     let _ = std::fs::remove_dir_all(&cache);
+}
+
+#[tokio::test]
+async fn guest_log_floods_are_cut_and_cannot_forge_lines() {
+    let config = write_config("flood.json", &json!({"mode": "flood"}));
+    let config = config.display().to_string();
+    let plugin = wasm("misbehaving").display().to_string();
+    let output = smshost(args(&[
+        "-v",
+        "send",
+        "--plugin",
+        &plugin,
+        "--config",
+        &config,
+        "--to",
+        "+4520123456",
+        "--usage",
+        "SignIn",
+        "--code",
+        "987654",
+    ]))
+    .await;
+    assert_eq!(output.status.code(), Some(0), "stderr: {}", stderr(&output));
+    let err = stderr(&output);
+    assert!(err.contains("dropping the rest"), "{err}");
+    assert!(
+        err.lines().filter(|line| line.contains("line ")).count() <= 101,
+        "{err}"
+    );
+    assert!(
+        !err.lines().any(|line| line.starts_with("FAKE")),
+        "a guest forged a log line: {err}"
+    );
 }

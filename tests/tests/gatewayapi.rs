@@ -199,7 +199,8 @@ async fn documented_failures_map_sensibly() {
             403,
             gatewayapi_error(Some("0x0215"), "MSISDN %1 blacklisted", &["4520123456"]),
             "invalid_request_parameters",
-            "MSISDN 4520123456 blacklisted",
+            // The host shows the recipient redacted.
+            "MSISDN +45******56 blacklisted",
         ),
         (
             422,

@@ -14,7 +14,7 @@ fn message() -> OutgoingMessage {
 fn limits() -> Limits {
     Limits {
         memory_bytes: 32 << 20,
-        cpu_time: Duration::from_millis(200),
+        cpu_time: Duration::from_millis(500),
         ..quick_limits()
     }
 }

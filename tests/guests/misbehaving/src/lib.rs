@@ -53,6 +53,12 @@ impl Connector for Misbehaving {
                     std::hint::black_box(&hoard);
                 }
             }
+            "flood" => {
+                for line in 0..500 {
+                    smshost_sdk::log::info(&format!("line {line}\nFAKE host log line"));
+                }
+                Ok(Receipt::new(None))
+            }
             "panic" => panic!("connector bug while using key {}", config.api_key),
             "leak" => {
                 smshost_sdk::log::warn(&format!(
