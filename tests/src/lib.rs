@@ -6,7 +6,7 @@ pub mod mocks;
 
 use smshost::{Host, HostBuilder, Limits, OriginOverride, Plugin};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -194,4 +194,28 @@ pub async fn run_cli(binary: &'static str, args: Vec<String>) -> Output {
     })
     .await
     .expect("the CLI task")
+}
+
+/// Arguments for `smshost send`: `plugin` (an id or a `.wasm` path), the
+/// config file, recipient, usage type and code, then any `extra` flags.
+pub fn send_args(plugin: &str, config: &Path, to: &str, usage: &str, code: &str, extra: &[&str]) -> Vec<String> {
+    let config = config.display().to_string();
+    let fixed = [
+        "send", "--plugin", plugin, "--config", &config, "--to", to, "--usage", usage, "--code", code,
+    ];
+    fixed.iter().chain(extra).map(|arg| arg.to_string()).collect()
+}
+
+/// The `--override-origin` value routing `origin` to `mock`.
+pub fn route(origin: &str, mock: &MockServer) -> String {
+    format!("{origin}={}", mock.url())
+}
+
+/// A process's stdout followed by its stderr, as text.
+pub fn output_text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
 }

@@ -643,36 +643,17 @@ async fn smshost(args: Vec<String>) -> Output {
 }
 
 fn cli_send(config: &Path, mock: &MockServer, to: &str) -> Vec<String> {
-    [
-        "send",
-        "--plugin",
-        &wasm("aliyun").display().to_string(),
-        "--config",
-        &config.display().to_string(),
-        "--to",
-        to,
-        "--usage",
-        "SignIn",
-        "--code",
-        "123456",
+    let plugin = wasm("aliyun").display().to_string();
+    let route = smshost_tests::route(ORIGIN, mock);
+    let extra = [
         "--locale",
         "zh-CN",
         "--payload",
         r#"{"uiLocales":"zh-CN en"}"#,
         "--override-origin",
-        &format!("{ORIGIN}={}", mock.url()),
-    ]
-    .iter()
-    .map(|arg| arg.to_string())
-    .collect()
-}
-
-fn all_output(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
+        &route,
+    ];
+    smshost_tests::send_args(&plugin, config, to, "SignIn", "123456", &extra)
 }
 
 #[tokio::test]
@@ -680,21 +661,21 @@ async fn cli_sends_and_reports_aliyun_failures() {
     let (mock, mode) = aliyun_mock().await;
     let good = write_config("aliyun-ok.json", &config());
     let output = smshost(cli_send(&good, &mock, "+8613812345678")).await;
-    assert_eq!(output.status.code(), Some(0), "{}", all_output(&output));
+    assert_eq!(output.status.code(), Some(0), "{}", smshost_tests::output_text(&output));
     let receipt: Value = serde_json::from_slice(&output.stdout).expect("JSON receipt");
     assert_eq!(receipt["provider_message_id"], ALIYUN_BIZ_ID);
     assert_eq!(receipt["connector"], ID);
     let request = &mock.requests()[0];
     assert_eq!(field(request, "TemplateParam").as_deref(), Some(r#"{"code":"123456"}"#));
     assert_eq!(field(request, "PhoneNumbers").as_deref(), Some("8613812345678"));
-    assert_no_secret(&all_output(&output));
+    assert_no_secret(&smshost_tests::output_text(&output));
 
     *mode.lock().unwrap() = Mode::Answer(
         200,
         json!({"Message": "触发分钟级流控Permits:1", "RequestId": ALIYUN_REQUEST_ID, "Code": "isv.BUSINESS_LIMIT_CONTROL"}),
     );
     let output = smshost(cli_send(&good, &mock, "+14155552671")).await;
-    assert_eq!(output.status.code(), Some(5), "{}", all_output(&output));
+    assert_eq!(output.status.code(), Some(5), "{}", smshost_tests::output_text(&output));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("rate_limit_exceeded"), "{stderr}");
@@ -706,26 +687,30 @@ async fn cli_sends_and_reports_aliyun_failures() {
     wrong["accessKeySecret"] = json!("cli-wrong-secret-000");
     let wrong = write_config("aliyun-wrong-secret.json", &wrong);
     let output = smshost(cli_send(&wrong, &mock, "+4520123456")).await;
-    assert_eq!(output.status.code(), Some(5), "{}", all_output(&output));
+    assert_eq!(output.status.code(), Some(5), "{}", smshost_tests::output_text(&output));
     assert!(
-        all_output(&output).contains("SignatureDoesNotMatch"),
+        smshost_tests::output_text(&output).contains("SignatureDoesNotMatch"),
         "{}",
-        all_output(&output)
+        smshost_tests::output_text(&output)
     );
-    assert!(!all_output(&output).contains("cli-wrong-secret-000"));
+    assert!(!smshost_tests::output_text(&output).contains("cli-wrong-secret-000"));
 
     let mut broken = config();
     broken.as_object_mut().unwrap().remove("signName");
     let broken = write_config("aliyun-broken.json", &broken);
     let output = smshost(cli_send(&broken, &mock, "+4520123456")).await;
-    assert_eq!(output.status.code(), Some(3), "{}", all_output(&output));
+    assert_eq!(output.status.code(), Some(3), "{}", smshost_tests::output_text(&output));
     assert!(
-        all_output(&output).contains("invalid_config"),
+        smshost_tests::output_text(&output).contains("invalid_config"),
         "{}",
-        all_output(&output)
+        smshost_tests::output_text(&output)
     );
-    assert!(all_output(&output).contains("signName"), "{}", all_output(&output));
-    assert_no_secret(&all_output(&output));
+    assert!(
+        smshost_tests::output_text(&output).contains("signName"),
+        "{}",
+        smshost_tests::output_text(&output)
+    );
+    assert_no_secret(&smshost_tests::output_text(&output));
     assert_eq!(mock.requests().len(), 3, "the refused config sent nothing");
 }
 
@@ -738,7 +723,7 @@ async fn cli_inspect_shows_the_secret_field_and_hosts() {
             .collect(),
     )
     .await;
-    assert_eq!(output.status.code(), Some(0), "{}", all_output(&output));
+    assert_eq!(output.status.code(), Some(0), "{}", smshost_tests::output_text(&output));
     let shown: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(shown["id"], ID);
     assert_eq!(shown["uses_templates"], true);

@@ -266,24 +266,7 @@ async fn plugins_and_inspect() {
 
 #[tokio::test]
 async fn verbose_logs_mask_secrets_codes_and_numbers() {
-    let config = write_config("leak.json", &json!({"mode": "leak", "apiKey": "log-secret-31"}));
-    let config = config.display().to_string();
-    let plugin = wasm("misbehaving").display().to_string();
-    let output = smshost(args(&[
-        "-v",
-        "send",
-        "--plugin",
-        &plugin,
-        "--config",
-        &config,
-        "--to",
-        "+4520123456",
-        "--usage",
-        "SignIn",
-        "--code",
-        "987654",
-    ]))
-    .await;
+    let output = misbehave_verbosely(json!({"mode": "leak", "apiKey": "log-secret-31"}), "leak.json").await;
     assert_eq!(output.status.code(), Some(5));
     let err = stderr(&output);
     assert!(
@@ -313,24 +296,7 @@ async fn cache_dir_keeps_compiled_plugins() {
 
 #[tokio::test]
 async fn guest_log_floods_are_cut_and_cannot_forge_lines() {
-    let config = write_config("flood.json", &json!({"mode": "flood"}));
-    let config = config.display().to_string();
-    let plugin = wasm("misbehaving").display().to_string();
-    let output = smshost(args(&[
-        "-v",
-        "send",
-        "--plugin",
-        &plugin,
-        "--config",
-        &config,
-        "--to",
-        "+4520123456",
-        "--usage",
-        "SignIn",
-        "--code",
-        "987654",
-    ]))
-    .await;
+    let output = misbehave_verbosely(json!({"mode": "flood"}), "flood.json").await;
     assert_eq!(output.status.code(), Some(0), "stderr: {}", stderr(&output));
     let err = stderr(&output);
     assert!(err.contains("dropping the rest"), "{err}");
@@ -342,4 +308,13 @@ async fn guest_log_floods_are_cut_and_cannot_forge_lines() {
         !err.lines().any(|line| line.starts_with("FAKE")),
         "a guest forged a log line: {err}"
     );
+}
+
+/// `smshost -v send` through the misbehaving test guest with `config`.
+async fn misbehave_verbosely(config: Value, name: &str) -> Output {
+    let config = write_config(name, &config);
+    let plugin = wasm("misbehaving").display().to_string();
+    let mut send = smshost_tests::send_args(&plugin, &config, "+4520123456", "SignIn", "987654", &[]);
+    send.insert(0, "-v".to_string());
+    smshost(send).await
 }

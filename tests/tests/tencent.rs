@@ -659,28 +659,16 @@ async fn smshost(args: Vec<String>) -> Output {
 }
 
 fn cli_send(config: &std::path::Path, mock: &MockServer) -> Vec<String> {
-    [
-        "send",
-        "--plugin",
-        ID,
-        "--config",
-        &config.display().to_string(),
-        "--to",
-        CHINA,
-        "--usage",
-        "SignIn",
-        "--code",
-        "123456",
+    let route = smshost_tests::route(API, mock);
+    let extra = [
         "--locale",
         "zh-CN",
         "--payload",
         r#"{"uiLocales":"zh-CN en"}"#,
         "--override-origin",
-        &format!("{API}={}", mock.url()),
-    ]
-    .iter()
-    .map(|arg| arg.to_string())
-    .collect()
+        &route,
+    ];
+    smshost_tests::send_args(ID, config, CHINA, "SignIn", "123456", &extra)
 }
 
 fn output_text(output: &Output) -> (String, String) {

@@ -267,24 +267,15 @@ async fn smshost(args: Vec<String>) -> Output {
 
 fn cli_send(config: &Value, name: &str, mock: &MockServer) -> Vec<String> {
     let path = smshost_tests::write_config(name, config);
-    [
-        "send",
-        "--plugin",
+    let route = smshost_tests::route(ORIGIN, mock);
+    smshost_tests::send_args(
         ID,
-        "--config",
-        &path.display().to_string(),
-        "--to",
+        &path,
         "+14155552671",
-        "--usage",
         "SignIn",
-        "--code",
         "654321",
-        "--override-origin",
-        &format!("{ORIGIN}={}", mock.url()),
-    ]
-    .iter()
-    .map(|arg| arg.to_string())
-    .collect()
+        &["--override-origin", &route],
+    )
 }
 
 #[tokio::test]
