@@ -12,10 +12,19 @@ use crate::phone::PhoneNumber;
 use serde_json::{Map, Value};
 
 /// A parsed connector config.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ConnectorConfig {
     object: Map<String, Value>,
     text: String,
+}
+
+impl std::fmt::Debug for ConnectorConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Values may be secrets; which fields are set is enough to debug.
+        f.debug_struct("ConnectorConfig")
+            .field("fields", &self.object.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 impl ConnectorConfig {
@@ -86,7 +95,7 @@ fn kind(value: &Value) -> &'static str {
 const MASK: &str = "********";
 
 /// The top-level properties a JSON Schema marks `"writeOnly": true`.
-pub fn secret_fields(schema: &Value) -> Vec<String> {
+pub(crate) fn secret_fields(schema: &Value) -> Vec<String> {
     schema
         .get("properties")
         .and_then(Value::as_object)
@@ -105,8 +114,8 @@ pub fn secret_fields(schema: &Value) -> Vec<String> {
 /// Built per config from its secret fields, so a provider that echoes a
 /// credential in its error body, or a connector that logs one, cannot leak
 /// it; per send it also masks the one-time code and the recipient.
-#[derive(Debug, Clone, Default)]
-pub struct Redactor {
+#[derive(Clone, Default)]
+pub(crate) struct Redactor {
     /// Values and what replaces them, longest value first, so a value
     /// containing another is masked whole.
     masks: Vec<(String, String)>,
@@ -115,6 +124,12 @@ pub struct Redactor {
 /// Shorter values are not masked: they would blank ordinary words and
 /// digits (a 3-character "secret" is no secret anyway).
 const MIN_SECRET_LEN: usize = 4;
+
+impl std::fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Redactor").field("masks", &self.masks.len()).finish()
+    }
+}
 
 impl Redactor {
     /// Collects the values of `secret_fields` in `config`.

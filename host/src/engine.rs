@@ -39,6 +39,16 @@ pub struct Limits {
     pub max_response_bytes: u64,
     /// Largest request body a connector may send. 1 MiB, for the same reason.
     pub max_request_bytes: u64,
+    /// Sandboxes that may run at once across the runtime. Each may take
+    /// `memory_bytes`, so this bounds guest memory at 32 × 64 MiB = 2 GiB in
+    /// the worst case; a send holds one for a provider round trip
+    /// (~100 ms), so 32 sustains ~300 sends/s per process, well above an
+    /// auth server's OTP rate.
+    pub max_concurrent_sends: usize,
+    /// How long a send waits for a free sandbox before failing with
+    /// [`crate::Error::Busy`]. 5 s: a burst queues briefly, a flood is
+    /// refused instead of piling up memory and latency.
+    pub queue_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -50,6 +60,8 @@ impl Default for Limits {
             http_timeout: Duration::from_secs(10),
             max_response_bytes: 1 << 20,
             max_request_bytes: 1 << 20,
+            max_concurrent_sends: 32,
+            queue_timeout: Duration::from_secs(5),
         }
     }
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 /// Logto's connector error codes that apply to SMS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ErrorCode {
     /// The config is malformed or misses a field.
     InvalidConfig,
@@ -98,6 +99,7 @@ impl fmt::Display for ConnectorError {
 
 /// How a plugin failed, as opposed to what it reported.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum PluginFailure {
     /// The guest trapped (a panic, `unreachable`, a bad memory access...).
     Trap(String),
@@ -122,6 +124,7 @@ impl fmt::Display for PluginFailure {
 
 /// Everything that can go wrong in the host.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// A plugin file could not be loaded.
     #[error("cannot load plugin {file}: {reason}")]
@@ -142,9 +145,9 @@ pub enum Error {
     /// No loaded plugin has this id.
     #[error("no plugin with id `{0}` is loaded")]
     UnknownPlugin(String),
-    /// A send was asked for while no connector is active.
-    #[error("no SMS connector is active")]
-    NoActiveConnector,
+    /// Every sandbox stayed busy for the whole queue timeout; try later.
+    #[error("all sandboxes are busy (waited {0:?}); try again shortly")]
+    Busy(Duration),
     /// The host was configured wrongly (e.g. a malformed origin override).
     #[error("invalid host setting: {0}")]
     Setup(String),
@@ -187,7 +190,7 @@ impl Error {
             Error::Load { .. } => "plugin_load_failed",
             Error::Io { .. } => "io_error",
             Error::UnknownPlugin(_) => "plugin_not_found",
-            Error::NoActiveConnector => "connector_not_found",
+            Error::Busy(_) => "busy",
             Error::Setup(_) => "invalid_setup",
             Error::InvalidRequest(_) => ErrorCode::InvalidRequestParameters.as_str(),
             Error::InvalidConfig { .. } => ErrorCode::InvalidConfig.as_str(),
@@ -203,7 +206,8 @@ impl Error {
             Error::Plugin {
                 failure: PluginFailure::Timeout(_),
                 ..
-            } => true,
+            }
+            | Error::Busy(_) => true,
             _ => false,
         }
     }

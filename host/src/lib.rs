@@ -2,53 +2,55 @@
 //! connectors compiled to WebAssembly components.
 //!
 //! ```no_run
-//! use smshost::{ConnectorConfig, HostBuilder, OutgoingMessage, PhoneNumber, UsageType};
+//! use smshost::{ConnectorConfig, OutgoingMessage, PhoneNumber, RuntimeBuilder, UsageType};
 //!
 //! # async fn demo() -> smshost::Result<()> {
-//! let host = HostBuilder::new().build()?;
-//! host.load_dir("plugins").await?;
+//! let runtime = RuntimeBuilder::new().build()?;
+//! runtime.load_dir("plugins").await?;
 //! let config = ConnectorConfig::parse(&std::fs::read_to_string("twilio.json").unwrap()).unwrap();
-//! host.activate("twilio-short-message-service", config).await?;
+//! let twilio = runtime.connector("twilio-short-message-service", config).await?;
 //! let to = PhoneNumber::parse("+14155552671").unwrap();
-//! let receipt = host.send(&OutgoingMessage::new(to, UsageType::SignIn, "123456").with_locale("en")).await?;
+//! let receipt = twilio.send(&OutgoingMessage::new(to, UsageType::SignIn, "123456").with_locale("en")).await?;
 //! println!("sent: {:?}", receipt.provider_message_id);
 //! # Ok(()) }
 //! ```
 //!
-//! The host compiles each plugin once, checks its contract version and
-//! imports, and runs every send in a fresh sandbox with a memory cap, a CPU
-//! budget and a wall-clock timeout. A plugin reaches the network only
-//! through the host's HTTP capability, limited to the hosts it declares.
-//! Templates are picked and rendered by the host, phone numbers validated,
-//! and exactly one SMS connector is active at a time.
+//! A [`Runtime`] compiles each plugin once, checks its contract version and
+//! imports, and keeps it by id. [`Runtime::connector`] validates a config
+//! and returns a [`Connector`] handle; each send runs in a fresh sandbox
+//! with a memory cap, a CPU budget and a wall-clock timeout, and at most
+//! [`Limits::max_concurrent_sends`] sandboxes exist at once. A plugin
+//! reaches the network only through the host's HTTP capability, limited to
+//! the hosts it declares. Templates are picked and rendered by the host and
+//! phone numbers validated. Which connector is active is the embedder's
+//! policy: the `smshost` daemon keeps exactly one per tenant in its store.
 
 #![deny(missing_docs)]
 
 mod allowed_hosts;
 mod bindings;
-pub mod config;
+mod config;
+mod connector;
 mod engine;
 mod error;
-mod host;
 mod http;
 mod message;
-pub mod phone;
+mod phone;
 mod plugin;
+mod runtime;
 mod sandbox;
-pub mod template;
-
-#[cfg(feature = "cli")]
-pub mod cli;
+mod template;
 
 pub use allowed_hosts::{AllowedHostError, AllowedHosts, AllowedOrigin};
-pub use config::{ConnectorConfig, Redactor};
+pub use config::ConnectorConfig;
+pub use connector::{Connector, Receipt};
 pub use engine::Limits;
 pub use error::{ConnectorError, Error, ErrorCode, PluginFailure, Result};
-pub use host::{Host, HostBuilder, LoadReport, Receipt};
 pub use http::OriginOverride;
 pub use message::{OutgoingMessage, UnknownUsageType, UsageType};
 pub use phone::{PhoneError, PhoneNumber};
 pub use plugin::{NetworkHost, Plugin, PluginMetadata};
+pub use runtime::{LoadReport, Runtime, RuntimeBuilder, plugin_files};
 
 /// `text` cut to at most `max` bytes on a character boundary, with `…`.
 pub(crate) fn truncate(text: &str, max: usize) -> String {

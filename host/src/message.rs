@@ -7,6 +7,7 @@ use std::str::FromStr;
 
 /// Why the code is being sent; Logto's nine `TemplateType` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum UsageType {
     /// Signing in with a phone number.
     SignIn,
@@ -89,8 +90,8 @@ impl FromStr for UsageType {
     }
 }
 
-/// One message to send through the active connector.
-#[derive(Debug, Clone)]
+/// One message to send through a connector.
+#[derive(Clone)]
 pub struct OutgoingMessage {
     /// The validated recipient.
     pub to: PhoneNumber,
@@ -101,6 +102,21 @@ pub struct OutgoingMessage {
     pub payload: Map<String, Value>,
     /// The end user's IP address, when known.
     pub client_ip: Option<String>,
+    /// The host's id for this send (a random UUID unless set), carried by
+    /// its log lines, its receipt and its record.
+    pub send_id: String,
+}
+
+impl fmt::Debug for OutgoingMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never the code, the payload (it holds the code) or the full number.
+        f.debug_struct("OutgoingMessage")
+            .field("send_id", &self.send_id)
+            .field("to", &self.to.redacted())
+            .field("usage", &self.usage)
+            .field("locale", &self.locale())
+            .finish_non_exhaustive()
+    }
 }
 
 impl OutgoingMessage {
@@ -113,6 +129,7 @@ impl OutgoingMessage {
             usage,
             payload,
             client_ip: None,
+            send_id: uuid::Uuid::new_v4().to_string(),
         }
     }
 
@@ -136,6 +153,12 @@ impl OutgoingMessage {
     /// Sets the end user's IP address.
     pub fn with_client_ip(mut self, ip: impl Into<String>) -> Self {
         self.client_ip = Some(ip.into());
+        self
+    }
+
+    /// Sets the send id (e.g. one the caller already logged).
+    pub fn with_send_id(mut self, id: impl Into<String>) -> Self {
+        self.send_id = id.into();
         self
     }
 

@@ -10,8 +10,15 @@
 use phonenumber::Mode;
 
 /// A validated recipient in E.164 form (`+` and digits).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct PhoneNumber(String);
+
+impl std::fmt::Debug for PhoneNumber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Debug output ends up in logs; the full number must not.
+        write!(f, "PhoneNumber({})", self.redacted())
+    }
+}
 
 /// Why a number was refused. Never carries the full number.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -62,6 +69,14 @@ impl PhoneNumber {
             return Err(PhoneError::Invalid(country));
         }
         Ok(PhoneNumber(parsed.format().mode(Mode::E164).to_string()))
+    }
+
+    /// The country calling code (`45` for `+4520123456`), for per-country
+    /// rate limits.
+    pub fn country_code(&self) -> u16 {
+        phonenumber::parse(None, &self.0)
+            .map(|parsed| parsed.code().value())
+            .unwrap_or_default()
     }
 
     /// The E.164 text, e.g. `+4520123456`.

@@ -24,6 +24,7 @@ use wasmtime::component::{Component, Linker};
 /// A network host a plugin declares (see [`crate::AllowedHosts`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum NetworkHost {
     /// A fixed origin such as `https://api.twilio.com`.
     Origin(String),

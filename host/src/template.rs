@@ -41,7 +41,7 @@ pub const REQUIRED_USAGE_TYPES: [UsageType; 4] = [
 
 /// Checks that `templates` is an array of objects with string `usageType`s
 /// covering [`REQUIRED_USAGE_TYPES`]. The error reads like Logto's.
-pub fn check_templates(templates: Option<&Value>) -> Result<(), String> {
+pub(crate) fn check_templates(templates: Option<&Value>) -> Result<(), String> {
     let Some(templates) = templates else {
         return Err("missing field `templates`".to_string());
     };
@@ -78,7 +78,7 @@ pub fn check_templates(templates: Option<&Value>) -> Result<(), String> {
 }
 
 /// Picks the entry for `usage` and `locale` (see the module docs).
-pub fn select<'a>(templates: &'a [Value], usage: UsageType, locale: Option<&str>) -> Option<&'a Map<String, Value>> {
+pub(crate) fn select<'a>(templates: &'a [Value], usage: UsageType, locale: Option<&str>) -> Option<&'a Map<String, Value>> {
     let of_type = |usage: UsageType| {
         templates
             .iter()
@@ -113,7 +113,7 @@ fn same_language(a: &str, b: &str) -> bool {
 }
 
 /// Renders every string field of `entry` against `payload`.
-pub fn render_entry(entry: &Map<String, Value>, payload: &Map<String, Value>) -> Map<String, Value> {
+pub(crate) fn render_entry(entry: &Map<String, Value>, payload: &Map<String, Value>) -> Map<String, Value> {
     entry
         .iter()
         .map(|(key, value)| {
@@ -147,14 +147,10 @@ fn placeholder() -> &'static Regex {
 
 /// Replaces every `{{ path }}` in `text` from `payload`.
 ///
-/// ```
-/// use serde_json::json;
-/// let payload = json!({"code": "123456", "application": {"name": "Acme"}});
-/// let payload = payload.as_object().unwrap();
-/// assert_eq!(smshost::template::render("Code {{ code }} for {{application.name}}", payload), "Code 123456 for Acme");
-/// assert_eq!(smshost::template::render("{{unknown}}", payload), "{{unknown}}");
-/// ```
-pub fn render(text: &str, payload: &Map<String, Value>) -> String {
+/// `Code {{ code }} for {{application.name}}` with
+/// `{"code": "123456", "application": {"name": "Acme"}}` gives
+/// `Code 123456 for Acme`; `{{unknown}}` stays as written.
+pub(crate) fn render(text: &str, payload: &Map<String, Value>) -> String {
     placeholder()
         .replace_all(text, |captures: &Captures| {
             let path = &captures[1];

@@ -6,7 +6,7 @@
 //! iterations shown; the ratio is smshost's send over the direct request.
 
 use serde_json::json;
-use smshost::{ConnectorConfig, HostBuilder, Limits, OutgoingMessage, PhoneNumber, UsageType};
+use smshost::{ConnectorConfig, RuntimeBuilder, Limits, OutgoingMessage, PhoneNumber, UsageType};
 use smshost_tests::{mocks, wasm};
 use std::time::{Duration, Instant};
 
@@ -42,19 +42,19 @@ async fn main() {
         let bytes = std::fs::read(wasm(name)).expect("built plugin");
         let mut cold = Vec::new();
         for _ in 0..LOADS {
-            let host = HostBuilder::new().build().expect("host");
+            let host = RuntimeBuilder::new().build().expect("host");
             let started = Instant::now();
             host.load_bytes(name, bytes.clone()).await.expect("loads");
             cold.push(started.elapsed());
         }
         let cache = std::env::temp_dir().join(format!("smshost-bench-cache-{}", std::process::id()));
-        let warm_host = HostBuilder::new().cache_dir(&cache).build().expect("host");
+        let warm_host = RuntimeBuilder::new().cache_dir(&cache).build().expect("host");
         warm_host.load_bytes(name, bytes.clone()).await.expect("loads");
         // The cache worker writes in the background; give it a moment.
         tokio::time::sleep(Duration::from_millis(300)).await;
         let mut cached = Vec::new();
         for _ in 0..LOADS {
-            let host = HostBuilder::new().cache_dir(&cache).build().expect("host");
+            let host = RuntimeBuilder::new().cache_dir(&cache).build().expect("host");
             let started = Instant::now();
             host.load_bytes(name, bytes.clone()).await.expect("loads");
             cached.push(started.elapsed());
@@ -71,18 +71,19 @@ async fn main() {
     }
 
     // A sandboxed call that does no I/O: fresh store, instantiate, call.
-    let host = HostBuilder::new().build().expect("host");
+    let host = RuntimeBuilder::new().build().expect("host");
     host.load_file(wasm("misbehaving")).await.expect("loads");
-    host.activate(
-        "misbehaving",
-        ConnectorConfig::from_value(json!({"mode": "ok"})).expect("object"),
-    )
-    .await
-    .expect("activates");
+    let connector = host
+        .connector(
+            "misbehaving",
+            ConnectorConfig::from_value(json!({"mode": "ok"})).expect("object"),
+        )
+        .await
+        .expect("validates");
     let mut sandboxed = Vec::new();
     for _ in 0..SENDS {
         let started = Instant::now();
-        host.send(&message()).await.expect("sends");
+        connector.send(&message()).await.expect("sends");
         sandboxed.push(started.elapsed());
     }
     println!(
@@ -109,18 +110,19 @@ async fn main() {
         response.bytes().await.expect("body");
         direct.push(started.elapsed());
     }
-    let host = HostBuilder::new().limits(Limits::default()).build().expect("host");
+    let host = RuntimeBuilder::new().limits(Limits::default()).build().expect("host");
     host.load_file(wasm("http_sms")).await.expect("loads");
-    host.activate(
-        "http-sms",
-        ConnectorConfig::from_value(json!({"endpoint": endpoint})).expect("object"),
-    )
-    .await
-    .expect("activates");
+    let connector = host
+        .connector(
+            "http-sms",
+            ConnectorConfig::from_value(json!({"endpoint": endpoint})).expect("object"),
+        )
+        .await
+        .expect("validates");
     let mut through = Vec::new();
     for _ in 0..SENDS {
         let started = Instant::now();
-        host.send(&message()).await.expect("sends");
+        connector.send(&message()).await.expect("sends");
         through.push(started.elapsed());
     }
     let (direct, through) = (median(direct), median(through));

@@ -4,7 +4,7 @@
 
 pub mod mocks;
 
-use smshost::{Host, HostBuilder, Limits, OriginOverride, Plugin};
+use smshost::{Runtime, RuntimeBuilder, Limits, OriginOverride, Plugin};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -29,7 +29,7 @@ pub fn wasm(name: &str) -> PathBuf {
 
 /// A host whose requests for `from` origins go to the mock at `addr`.
 pub fn host_with_overrides(overrides: &[(&str, SocketAddr)], limits: Limits) -> Host {
-    let mut builder = HostBuilder::new().limits(limits);
+    let mut builder = RuntimeBuilder::new().limits(limits);
     for (from, addr) in overrides {
         builder =
             builder.override_origin(OriginOverride::new(from, &format!("http://{addr}")).expect("valid override"));

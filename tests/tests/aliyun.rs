@@ -63,8 +63,7 @@ async fn send_at(
 ) -> smshost::Result<smshost::Receipt> {
     let host = host_with_overrides(&[(origin, mock_addr)], quick_limits());
     load(&host, "aliyun").await;
-    host.activate(ID, ConnectorConfig::from_value(config).unwrap()).await?;
-    host.send(&message).await
+    host.connector(ID, ConnectorConfig::from_value(config).unwrap()).await?.send(&message).await
 }
 
 async fn send_with(

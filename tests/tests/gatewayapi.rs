@@ -41,8 +41,7 @@ async fn send_via(
 ) -> smshost::Result<smshost::Receipt> {
     let host = host_with_overrides(overrides, quick_limits());
     load(&host, "gatewayapi").await;
-    host.activate(ID, ConnectorConfig::from_value(config).unwrap()).await?;
-    host.send(&message).await
+    host.connector(ID, ConnectorConfig::from_value(config).unwrap()).await?.send(&message).await
 }
 
 async fn send_with(

@@ -2,7 +2,7 @@
 //! alone at send while the host keeps serving.
 
 use serde_json::json;
-use smshost::{ConnectorConfig, Error, HostBuilder, Limits, OutgoingMessage, PhoneNumber, PluginFailure, UsageType};
+use smshost::{ConnectorConfig, Error, RuntimeBuilder, Limits, OutgoingMessage, PhoneNumber, PluginFailure, UsageType};
 use smshost_tests::mocks;
 use smshost_tests::{load, quick_limits, wasm, wasm_dir};
 use std::time::Duration;
@@ -19,10 +19,8 @@ fn limits() -> Limits {
     }
 }
 
-async fn misbehave(host: &smshost::Host, config: serde_json::Value) -> smshost::Result<smshost::Receipt> {
-    host.activate("misbehaving", ConnectorConfig::from_value(config).unwrap())
-        .await?;
-    host.send(&message()).await
+async fn misbehave(host: &smshost::Runtime, config: serde_json::Value) -> smshost::Result<smshost::Receipt> {
+    host.connector("misbehaving", ConnectorConfig::from_value(config).unwrap()).await?.send(&message()).await
 }
 
 fn load_reason(error: Error) -> String {
@@ -34,7 +32,7 @@ fn load_reason(error: Error) -> String {
 
 #[tokio::test]
 async fn files_that_are_not_components_are_refused_by_name() {
-    let host = HostBuilder::new().build().unwrap();
+    let host = RuntimeBuilder::new().build().unwrap();
     let error = host
         .load_bytes("notes.wasm", b"hello world".to_vec())
         .await
@@ -60,7 +58,7 @@ async fn files_that_are_not_components_are_refused_by_name() {
 
 #[tokio::test]
 async fn unknown_imports_and_other_contract_versions_are_refused() {
-    let host = HostBuilder::new().build().unwrap();
+    let host = RuntimeBuilder::new().build().unwrap();
     let error = host.load_file(wasm("extra_import")).await.unwrap_err();
     let text = error.to_string();
     assert!(text.contains("extra_import.wasm"), "{text}");
@@ -84,7 +82,7 @@ async fn a_folder_with_broken_files_still_loads_the_good_ones() {
     std::fs::copy(wasm("twilio"), dir.join("twilio-copy.wasm")).unwrap();
     std::fs::write(dir.join("broken.wasm"), b"\0asm garbage").unwrap();
     std::fs::write(dir.join("README.txt"), b"not a plugin").unwrap();
-    let host = HostBuilder::new().build().unwrap();
+    let host = RuntimeBuilder::new().build().unwrap();
     let report = host.load_dir(&dir).await.unwrap();
     assert_eq!(report.loaded.len(), 1);
     assert_eq!(report.failed.len(), 2, "{:?}", report.failed);
@@ -96,7 +94,7 @@ async fn a_folder_with_broken_files_still_loads_the_good_ones() {
 #[tokio::test]
 async fn undeclared_hosts_are_refused_and_never_reached() {
     let (mock, _) = mocks::http_sms(None).await;
-    let host = HostBuilder::new().limits(limits()).build().unwrap();
+    let host = RuntimeBuilder::new().limits(limits()).build().unwrap();
     load(&host, "misbehaving").await;
     let error = misbehave(
         &host,
@@ -124,7 +122,7 @@ async fn undeclared_hosts_are_refused_and_never_reached() {
 
 #[tokio::test]
 async fn runaway_plugins_fail_alone() {
-    let host = HostBuilder::new().limits(limits()).build().unwrap();
+    let host = RuntimeBuilder::new().limits(limits()).build().unwrap();
     load(&host, "misbehaving").await;
 
     let error = misbehave(&host, json!({"mode": "loop"})).await.unwrap_err();
@@ -172,7 +170,7 @@ async fn runaway_plugins_fail_alone() {
 
 #[tokio::test]
 async fn connector_errors_never_show_secrets() {
-    let host = HostBuilder::new().limits(limits()).build().unwrap();
+    let host = RuntimeBuilder::new().limits(limits()).build().unwrap();
     load(&host, "misbehaving").await;
     let error = misbehave(&host, json!({"mode": "leak", "apiKey": "leaky-secret-55"}))
         .await
@@ -183,40 +181,63 @@ async fn connector_errors_never_show_secrets() {
 }
 
 #[tokio::test]
-async fn exactly_one_connector_is_active() {
+async fn connector_handles_keep_their_plugin_and_config() {
     let (mock, _) = mocks::http_sms(None).await;
-    let host = HostBuilder::new().limits(limits()).build().unwrap();
-    assert_eq!(host.send(&message()).await.unwrap_err().code(), "connector_not_found");
+    let host = RuntimeBuilder::new().limits(limits()).build().unwrap();
     load(&host, "http_sms").await;
     load(&host, "misbehaving").await;
 
     let http_config = ConnectorConfig::from_value(json!({"endpoint": format!("{}/sms", mock.url())})).unwrap();
-    host.activate("http-sms", http_config).await.unwrap();
-    assert_eq!(host.active().unwrap().id(), "http-sms");
+    let http = host.connector("http-sms", http_config).await.unwrap();
+    assert_eq!(http.plugin().id(), "http-sms");
 
-    // A refused config leaves the active connector as it was.
+    // A refused config makes no handle; the existing one keeps sending.
     let bad = ConnectorConfig::from_value(json!({"mode": 7})).unwrap();
-    assert_eq!(
-        host.activate("misbehaving", bad).await.unwrap_err().code(),
-        "invalid_config"
-    );
-    assert_eq!(host.active().unwrap().id(), "http-sms");
-    host.send(&message()).await.expect("http-sms still sends");
+    assert_eq!(host.connector("misbehaving", bad).await.unwrap_err().code(), "invalid_config");
+    http.send(&message()).await.expect("http-sms still sends");
 
-    // Activating another replaces it, as in Logto.
     let ok = ConnectorConfig::from_value(json!({"mode": "ok"})).unwrap();
-    host.activate("misbehaving", ok).await.unwrap();
-    assert_eq!(host.active().unwrap().id(), "misbehaving");
-    host.send(&message()).await.unwrap();
+    let other = host.connector("misbehaving", ok).await.unwrap();
+    other.send(&message()).await.unwrap();
     assert_eq!(mock.requests().len(), 1, "only the first send went to http-sms");
 
+    // Unloading a plugin (hot reload) leaves existing handles working.
+    assert!(host.unload("http-sms").is_some());
+    assert!(host.plugin("http-sms").is_none());
+    http.send(&message()).await.expect("a handle outlives its registry entry");
+    assert_eq!(mock.requests().len(), 2);
+
     assert_eq!(
-        host.activate("nope", ConnectorConfig::from_value(json!({})).unwrap())
+        host.connector("nope", ConnectorConfig::from_value(json!({})).unwrap())
             .await
             .unwrap_err()
             .code(),
         "plugin_not_found"
     );
-    host.deactivate();
-    assert!(host.active().is_none());
+}
+
+#[tokio::test]
+async fn concurrent_sandboxes_are_capped() {
+    let host = RuntimeBuilder::new()
+        .limits(Limits {
+            max_concurrent_sends: 1,
+            queue_timeout: Duration::from_millis(200),
+            ..limits()
+        })
+        .build()
+        .unwrap();
+    load(&host, "misbehaving").await;
+    let config = ConnectorConfig::from_value(json!({"mode": "loop"})).unwrap();
+    let spinning = host.connector("misbehaving", config).await.unwrap();
+    let busy = {
+        let spinning = spinning.clone();
+        tokio::spawn(async move { spinning.send(&message()).await })
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    // The only sandbox is taken by the spinning guest: the next send waits
+    // for the queue timeout, then is refused as busy and retryable.
+    let error = spinning.send(&message()).await.unwrap_err();
+    assert_eq!(error.code(), "busy", "{error}");
+    assert!(error.is_retryable());
+    assert_eq!(busy.await.unwrap().unwrap_err().code(), "plugin_failed");
 }

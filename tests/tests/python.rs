@@ -2,7 +2,7 @@
 //! with componentize-py) in the same host, through the same contract.
 
 use serde_json::json;
-use smshost::{ConnectorConfig, HostBuilder, OutgoingMessage, PhoneNumber, UsageType};
+use smshost::{ConnectorConfig, RuntimeBuilder, OutgoingMessage, PhoneNumber, UsageType};
 use smshost_tests::mocks::{self, Mode};
 use smshost_tests::quick_limits;
 
@@ -12,14 +12,15 @@ async fn python_connector_loads_sends_and_reports_failures() {
         eprintln!("skipped: SMSHOST_PYTHON_GUEST is not set (./test.sh builds the Python connector and sets it)");
         return;
     };
-    let host = HostBuilder::new().limits(quick_limits()).build().unwrap();
+    let host = RuntimeBuilder::new().limits(quick_limits()).build().unwrap();
     let plugin = host.load_file(&guest).await.expect("the Python component loads");
     assert_eq!(plugin.label(), "python-http-sms@0.1.0");
     assert_eq!(plugin.secret_fields(), ["authorization"]);
 
     let (mock, mode) = mocks::http_sms(Some("Bearer py-secret-77".into())).await;
     let config = json!({"endpoint": format!("{}/sms", mock.url()), "authorization": "Bearer py-secret-77"});
-    host.activate("python-http-sms", ConnectorConfig::from_value(config).unwrap())
+    let connector = host
+        .connector("python-http-sms", ConnectorConfig::from_value(config).unwrap())
         .await
         .unwrap();
     let message = OutgoingMessage::new(
@@ -29,7 +30,7 @@ async fn python_connector_loads_sends_and_reports_failures() {
     )
     .with_locale("da")
     .with_client_ip("203.0.113.7");
-    let receipt = host.send(&message).await.expect("sent through Python");
+    let receipt = connector.send(&message).await.expect("sent through Python");
     assert_eq!(receipt.summary.get("status").map(String::as_str), Some("200"));
     let request = &mock.requests()[0];
     assert_eq!(request.header("authorization"), Some("Bearer py-secret-77"));
@@ -39,14 +40,14 @@ async fn python_connector_loads_sends_and_reports_failures() {
     );
 
     *mode.lock().unwrap() = Mode::Answer(503, json!({"error": "busy"}));
-    let error = host.send(&message).await.unwrap_err();
+    let error = connector.send(&message).await.unwrap_err();
     assert_eq!(error.code(), "general");
     assert!(error.is_retryable());
     assert!(error.to_string().contains("HTTP 503"), "{error}");
 
     // The plugin's own validation, in Python.
     let bad = ConnectorConfig::from_value(json!({"endpoint": "http://sms.example.com", "authorization": 5})).unwrap();
-    let error = host.activate("python-http-sms", bad).await.unwrap_err();
+    let error = host.connector("python-http-sms", bad).await.unwrap_err();
     assert_eq!(error.code(), "invalid_config");
     assert!(
         error.to_string().contains("`authorization` must be a string"),

@@ -38,12 +38,10 @@ async fn send_with(
 ) -> smshost::Result<smshost::Receipt> {
     let host = host_with_overrides(&[("https://api.twilio.com", mock_addr)], quick_limits());
     load(&host, "twilio").await;
-    host.activate(
+    host.connector(
         "twilio-short-message-service",
         ConnectorConfig::from_value(config).unwrap(),
-    )
-    .await?;
-    host.send(&message).await
+    ).await?.send(&message).await
 }
 
 #[tokio::test]
@@ -135,13 +133,15 @@ async fn regional_api_host_is_used_and_allowed() {
     config["apiHost"] = json!("api.dublin.ie1.twilio.com");
     let host = host_with_overrides(&[("https://api.dublin.ie1.twilio.com", mock.addr)], quick_limits());
     load(&host, "twilio").await;
-    host.activate(
-        "twilio-short-message-service",
-        ConnectorConfig::from_value(config).unwrap(),
-    )
-    .await
-    .unwrap();
-    host.send(&message(UsageType::SignIn))
+    let connector = host
+        .connector(
+            "twilio-short-message-service",
+            ConnectorConfig::from_value(config).unwrap(),
+        )
+        .await
+        .unwrap();
+    connector
+        .send(&message(UsageType::SignIn))
         .await
         .expect("sent via the IE1 edge");
     assert_eq!(mock.requests()[0].header("host"), Some("api.dublin.ie1.twilio.com"));

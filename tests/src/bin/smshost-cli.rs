@@ -2,5 +2,5 @@
 //! run the real command as a process.
 
 fn main() -> std::process::ExitCode {
-    smshost::cli::main()
+    smshost_daemon::main()
 }

@@ -1,0 +1,29 @@
+//! The `smshost` command: the CLI (`plugins`, `inspect`, `send`), the
+//! daemon (`serve`), token management, and client commands over the
+//! daemon's API — all built on the `smshost` library's runtime and
+//! connector handles, with state in `smshost-store`.
+//!
+//! Modules, one per concept: `settings` (defaults, TOML, flags), `server`
+//! (start-up, shutdown, replicas), `api` (routes), `auth` (tokens),
+//! `tenants` (the one active connector per tenant), `pipeline` (the send
+//! path), `limits` (rate limits), `secrets` (encryption at rest), `reload`
+//! (hot reload), `metrics`, `error` (API errors), `cli` and `client`.
+
+#![deny(missing_docs)]
+
+mod api;
+mod app;
+mod auth;
+mod cli;
+mod client;
+mod error;
+mod limits;
+mod metrics;
+mod pipeline;
+mod reload;
+mod secrets;
+mod server;
+mod settings;
+mod tenants;
+
+pub use cli::main;
