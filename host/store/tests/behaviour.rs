@@ -151,26 +151,42 @@ async fn concurrent_puts_with_one_expectation(h: &Harness) {
     let a = h.store.clone();
     let b = h.reopen().await;
     a.put_connector("acme", change("p", 0, None), None).await.unwrap();
-    let mut tasks = Vec::new();
-    for i in 0..12u32 {
-        let s = if i % 2 == 0 { a.clone() } else { b.clone() };
-        tasks.push(tokio::spawn(async move {
-            s.put_connector("acme", change("p", i, None), Some(1)).await
-        }));
-    }
-    let mut won = 0;
-    for t in tasks {
-        match t.await.unwrap() {
-            Ok(r) => {
-                assert_eq!(r.version, 2);
-                won += 1;
-            }
-            Err(e) => assert_eq!(e, StoreError::VersionMismatch { current: Some(2) }),
+    // Several rounds, each released by a barrier so the transactions really overlap.
+    const ROUNDS: i64 = 8;
+    const RACERS: usize = 12;
+    for round in 1..=ROUNDS {
+        let barrier = Arc::new(tokio::sync::Barrier::new(RACERS));
+        let mut tasks = Vec::new();
+        for i in 0..RACERS {
+            let s = if i % 2 == 0 { a.clone() } else { b.clone() };
+            let barrier = barrier.clone();
+            tasks.push(tokio::spawn(async move {
+                barrier.wait().await;
+                s.put_connector("acme", change("p", i as u32, None), Some(round)).await
+            }));
         }
+        let mut won = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(r) => {
+                    assert_eq!(r.version, round + 1);
+                    won += 1;
+                }
+                Err(e) => assert_eq!(
+                    e,
+                    StoreError::VersionMismatch {
+                        current: Some(round + 1)
+                    }
+                ),
+            }
+        }
+        assert_eq!(won, 1, "round {round}: exactly one If-Match put may win");
     }
-    assert_eq!(won, 1, "exactly one If-Match put may win");
     let history = a.connector_history("acme", 100).await.unwrap();
-    assert_eq!(history.iter().map(|e| e.version).collect::<Vec<_>>(), [2, 1]);
+    assert_eq!(
+        history.iter().map(|e| e.version).collect::<Vec<_>>(),
+        (1..=ROUNDS + 1).rev().collect::<Vec<_>>()
+    );
 }
 
 async fn tokens(h: &Harness) {
