@@ -24,6 +24,7 @@ both_backends!(
     send_records,
     settings,
     notifications,
+    listener_reconnects,
     concurrent_opens_of_a_fresh_database,
 );
 
@@ -498,6 +499,46 @@ async fn notifications(h: &Harness) {
             .is_err(),
         "heard another schema"
     );
+}
+
+async fn listener_reconnects(h: &Harness) {
+    let Some((url, schema)) = h.postgres_target() else {
+        return;
+    };
+    let b = PostgresStore::connect_in_schema(&url, &schema).await.unwrap();
+    let mut rx = b.subscribe().unwrap();
+    let admin = sqlx::PgPool::connect(&url).await.unwrap();
+    // Both stores (h.store and b) listen on the schema's channel; kill both listener sessions.
+    let listeners = || async {
+        let pids: Vec<(i32,)> = sqlx::query_as("SELECT pid FROM pg_stat_activity WHERE query LIKE $1")
+            .bind(format!("LISTEN %{}%", b.channel()))
+            .fetch_all(&admin)
+            .await
+            .unwrap();
+        pids.into_iter().map(|p| p.0).collect::<Vec<i32>>()
+    };
+    let old = listeners().await;
+    assert_eq!(old.len(), 2, "one listener per store");
+    sqlx::query("SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid")
+        .bind(&old)
+        .execute(&admin)
+        .await
+        .unwrap();
+    // The listeners reconnect and LISTEN again by themselves.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = listeners().await;
+        if now.len() == 2 && now.iter().all(|pid| !old.contains(pid)) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "listeners did not reconnect: {old:?} -> {now:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    h.store.put_connector("acme", change("p", 1, None), None).await.unwrap();
+    assert_eq!(recv(&mut rx).await, notice("acme", 1));
 }
 
 fn notice(tenant: &str, version: i64) -> ConnectorNotice {
