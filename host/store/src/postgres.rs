@@ -466,7 +466,7 @@ impl Store for PostgresStore {
     async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
         let found: Vec<TokenRow> = sqlx::query_as(
             "SELECT id, tenant, hash, label, created_at_ms FROM tokens WHERE revoked_at_ms IS NULL
-             ORDER BY created_at_ms, id",
+             ORDER BY seq",
         )
         .fetch_all(&self.pool)
         .await

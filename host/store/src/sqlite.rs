@@ -31,6 +31,11 @@ impl SqliteStore {
     /// Opens (creating if missing) the database file at `path` and applies migrations. The file
     /// gets the process umask's mode: the data folder's permissions are what protect it.
     pub async fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        // Opens in one process take turns: connections racing to create a fresh file and switch
+        // it to WAL were seen to fail with SQLITE_CANTOPEN. (Two processes on one file are not
+        // supported: that is what the PostgreSQL backend is for.)
+        static OPENING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+        let _turn = OPENING.lock().await;
         let options = SqliteConnectOptions::new()
             .filename(path.as_ref())
             .create_if_missing(true)
@@ -338,7 +343,7 @@ impl Store for SqliteStore {
     async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
         let found: Vec<TokenRow> = sqlx::query_as(
             "SELECT id, tenant, hash, label, created_at_ms FROM tokens WHERE revoked_at_ms IS NULL
-             ORDER BY created_at_ms, id",
+             ORDER BY rowid", // creation order: tokens are never deleted, so rowids only grow
         )
         .fetch_all(&self.pool)
         .await
