@@ -53,7 +53,15 @@
 //!   fails fast as `Unavailable` (the daemon answers 503) rather than queueing; the pool opens new
 //!   connections by itself once the server is back.
 //!
-//! Errors never contain SQL parameters (tokens, hashes, configs) nor the database URL.
+//! Errors never contain SQL parameters (tokens, hashes, configs) nor the database URL: they
+//! carry the operation, the failure kind and at most a SQLSTATE / SQLite result code.
+//!
+//! # Tests
+//! `cargo test -p smshost-store` runs one behaviour suite against both backends. PostgreSQL tests
+//! use `SMSHOST_TEST_POSTGRES` (default `postgres://postgres@127.0.0.1:5432/test`), one fresh
+//! schema per test ([`PostgresStore::connect_in_schema`]), dropped afterwards; without a server
+//! they print `skipped: no PostgreSQL at …`, unless `SMSHOST_TEST_POSTGRES_REQUIRED=1` (CI),
+//! where a missing server fails them.
 
 #![deny(missing_docs)]
 
@@ -63,6 +71,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 
 mod postgres;
+mod rows;
 mod sqlite;
 
 pub use postgres::PostgresStore;

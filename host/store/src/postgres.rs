@@ -9,7 +9,7 @@ use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
 use sqlx::{Connection, Executor};
 use tokio::sync::broadcast;
 
-use crate::sqlite::classify_idempotency;
+use crate::rows::{self, ConnectorRow, HeadRow, SendRow, TokenRow};
 use crate::{
     ConnectorChange, ConnectorNotice, ConnectorRecord, DEFAULT_TENANT, HistoryEntry, IdempotencyBegin, NewToken,
     POSTGRES_ACQUIRE_TIMEOUT, POSTGRES_POOL_SIZE, PRUNE_EVERY, RateDecision, SendRecord, Store, StoreError,
@@ -40,20 +40,6 @@ impl Drop for PostgresStore {
         self.listener.abort();
     }
 }
-
-type ConnectorRow = (String, String, i64, i64, Option<String>);
-type TokenRow = (String, Option<String>, String, String, i64);
-type SendRow = (
-    String,
-    i64,
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    i64,
-);
 
 impl PostgresStore {
     /// Connects to the database at `url` (the schema is the URL's search_path, e.g.
@@ -226,51 +212,10 @@ async fn notify(
     Ok(())
 }
 
-fn connector(tenant: &str, row: ConnectorRow) -> ConnectorRecord {
-    let (plugin, config_json, version, updated_at_unix_ms, updated_by) = row;
-    ConnectorRecord {
-        tenant: tenant.to_owned(),
-        plugin,
-        config_json,
-        version,
-        updated_at_unix_ms,
-        updated_by,
-    }
-}
-
-fn token(row: TokenRow) -> TokenRecord {
-    let (id, tenant, hash, label, created_at_unix_ms) = row;
-    TokenRecord {
-        id,
-        tenant,
-        hash,
-        label,
-        created_at_unix_ms,
-    }
-}
-
-fn send(row: SendRow) -> SendRecord {
-    let (id, at_unix_ms, connector, usage_type, to_masked, outcome, error_code, provider_message_id, latency) = row;
-    SendRecord {
-        id,
-        at_unix_ms,
-        connector,
-        usage_type,
-        to_masked,
-        outcome,
-        error_code,
-        provider_message_id,
-        latency_ms: latency.max(0) as u64,
-    }
-}
-
-/// Head row of a tenant: (version, active connector if any).
-type Head = (i64, Option<ConnectorRecord>);
-
 /// Reads the head row and locks it until the transaction ends, so concurrent changes of one
 /// tenant serialise on the version check.
-async fn read_head(conn: &mut sqlx::PgConnection, tenant: &str, op: &'static str) -> Result<Head, StoreError> {
-    let row: Option<(i64, Option<String>, Option<String>, Option<i64>, Option<String>)> = sqlx::query_as(
+async fn read_head(conn: &mut sqlx::PgConnection, tenant: &str, op: &'static str) -> Result<rows::Head, StoreError> {
+    let row: Option<HeadRow> = sqlx::query_as(
         "SELECT version, plugin, config_json, updated_at_ms, updated_by FROM connector_heads WHERE tenant = $1
          FOR UPDATE",
     )
@@ -278,22 +223,7 @@ async fn read_head(conn: &mut sqlx::PgConnection, tenant: &str, op: &'static str
     .fetch_optional(&mut *conn)
     .await
     .map_err(db_err(op))?;
-    Ok(match row {
-        None => (0, None),
-        Some((version, Some(plugin), Some(config), at, by)) => (
-            version,
-            Some(connector(tenant, (plugin, config, version, at.unwrap_or(0), by))),
-        ),
-        Some((version, ..)) => (version, None),
-    })
-}
-
-fn check_expected(expect: Option<i64>, active: &Option<ConnectorRecord>) -> Result<(), StoreError> {
-    let current = active.as_ref().map(|c| c.version);
-    match expect {
-        Some(v) if current != Some(v) => Err(StoreError::VersionMismatch { current }),
-        _ => Ok(()),
-    }
+    Ok(rows::head(tenant, row))
 }
 
 #[async_trait]
@@ -317,11 +247,11 @@ impl Store for PostgresStore {
     }
 
     async fn tenants(&self) -> Result<Vec<TenantRecord>, StoreError> {
-        let rows: Vec<(String, i64)> = sqlx::query_as("SELECT id, created_at_ms FROM tenants ORDER BY id")
+        let found: Vec<(String, i64)> = sqlx::query_as("SELECT id, created_at_ms FROM tenants ORDER BY id")
             .fetch_all(&self.pool)
             .await
             .map_err(db_err("tenants"))?;
-        Ok(rows
+        Ok(found
             .into_iter()
             .map(|(id, created_at_unix_ms)| TenantRecord { id, created_at_unix_ms })
             .collect())
@@ -336,7 +266,7 @@ impl Store for PostgresStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(db_err("active_connector"))?;
-        Ok(row.map(|r| connector(tenant, r)))
+        Ok(row.map(|r| rows::connector(tenant, r)))
     }
 
     async fn put_connector(
@@ -362,7 +292,7 @@ impl Store for PostgresStore {
             .await
             .map_err(db_err(OP))?;
         let (version, active) = read_head(&mut tx, tenant, OP).await?;
-        check_expected(expect_version, &active)?;
+        rows::check_expected(expect_version, &active)?;
         let next = version + 1;
         sqlx::query(
             "INSERT INTO connector_heads (tenant, version, plugin, config_json, updated_at_ms, updated_by)
@@ -414,7 +344,7 @@ impl Store for PostgresStore {
         let now = now_unix_ms();
         let mut tx = self.pool.begin().await.map_err(db_err(OP))?;
         let (version, active) = read_head(&mut tx, tenant, OP).await?;
-        check_expected(expect_version, &active)?;
+        rows::check_expected(expect_version, &active)?;
         let Some(removed) = active else {
             return Ok(None);
         };
@@ -446,7 +376,7 @@ impl Store for PostgresStore {
     }
 
     async fn connector_history(&self, tenant: &str, limit: u32) -> Result<Vec<HistoryEntry>, StoreError> {
-        let rows: Vec<(i64, Option<String>, i64, Option<String>)> = sqlx::query_as(
+        let found: Vec<(i64, Option<String>, i64, Option<String>)> = sqlx::query_as(
             "SELECT version, plugin, at_ms, actor FROM connector_history WHERE tenant = $1
              ORDER BY version DESC LIMIT $2",
         )
@@ -455,7 +385,7 @@ impl Store for PostgresStore {
         .fetch_all(&self.pool)
         .await
         .map_err(db_err("connector_history"))?;
-        Ok(rows
+        Ok(found
             .into_iter()
             .map(|(version, plugin, at_unix_ms, actor)| HistoryEntry {
                 version,
@@ -520,7 +450,7 @@ impl Store for PostgresStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(db_err("token_by_hash"))?;
-        Ok(row.map(token))
+        Ok(row.map(rows::token))
     }
 
     async fn revoke_token(&self, id: &str) -> Result<bool, StoreError> {
@@ -534,14 +464,14 @@ impl Store for PostgresStore {
     }
 
     async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
-        let rows: Vec<TokenRow> = sqlx::query_as(
+        let found: Vec<TokenRow> = sqlx::query_as(
             "SELECT id, tenant, hash, label, created_at_ms FROM tokens WHERE revoked_at_ms IS NULL
-             ORDER BY created_at_ms, id",
+             ORDER BY seq",
         )
         .fetch_all(&self.pool)
         .await
         .map_err(db_err("tokens"))?;
-        Ok(rows.into_iter().map(token).collect())
+        Ok(found.into_iter().map(rows::token).collect())
     }
 
     async fn token_count(&self) -> Result<u64, StoreError> {
@@ -622,7 +552,7 @@ impl Store for PostgresStore {
                     .await
                     .map_err(db_err(OP))?;
             if let Some(row) = row {
-                return Ok(classify_idempotency(fingerprint, row.0, row.1.map(i64::from), row.2));
+                return Ok(rows::idempotency(fingerprint, row.0, row.1.map(i64::from), row.2));
             }
         }
         Ok(IdempotencyBegin::InProgress)
@@ -677,7 +607,7 @@ impl Store for PostgresStore {
         limit: u32,
         before_unix_ms: Option<i64>,
     ) -> Result<Vec<SendRecord>, StoreError> {
-        let rows: Vec<SendRow> = sqlx::query_as(
+        let found: Vec<SendRow> = sqlx::query_as(
             "SELECT id, at_ms, connector, usage_type, to_masked, outcome, error_code, provider_message_id, latency_ms
              FROM sends WHERE tenant = $1 AND at_ms < $2 ORDER BY at_ms DESC, id DESC LIMIT $3",
         )
@@ -687,7 +617,7 @@ impl Store for PostgresStore {
         .fetch_all(&self.pool)
         .await
         .map_err(db_err("sends"))?;
-        Ok(rows.into_iter().map(send).collect())
+        Ok(found.into_iter().map(rows::send).collect())
     }
 
     async fn put_setting(&self, tenant: &str, key: &str, value: Option<&str>) -> Result<(), StoreError> {

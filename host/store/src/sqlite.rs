@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use tokio::sync::broadcast;
 
+use crate::rows::{self, ConnectorRow, HeadRow, SendRow, TokenRow};
 use crate::{
     ConnectorChange, ConnectorNotice, ConnectorRecord, DEFAULT_TENANT, HistoryEntry, IdempotencyBegin, NewToken,
     PRUNE_EVERY, RateDecision, SQLITE_BUSY_TIMEOUT, SQLITE_POOL_SIZE, SendRecord, Store, StoreError, StoredResponse,
@@ -26,24 +27,15 @@ pub struct SqliteStore {
     idem_begins: AtomicU64,
 }
 
-type ConnectorRow = (String, String, i64, i64, Option<String>);
-type TokenRow = (String, Option<String>, String, String, i64);
-type SendRow = (
-    String,
-    i64,
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    i64,
-);
-
 impl SqliteStore {
     /// Opens (creating if missing) the database file at `path` and applies migrations. The file
     /// gets the process umask's mode: the data folder's permissions are what protect it.
     pub async fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        // Opens in one process take turns: connections racing to create a fresh file and switch
+        // it to WAL were seen to fail with SQLITE_CANTOPEN. (Two processes on one file are not
+        // supported: that is what the PostgreSQL backend is for.)
+        static OPENING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+        let _turn = OPENING.lock().await;
         let options = SqliteConnectOptions::new()
             .filename(path.as_ref())
             .create_if_missing(true)
@@ -106,71 +98,19 @@ impl SqliteStore {
     }
 }
 
-fn connector(tenant: &str, row: ConnectorRow) -> ConnectorRecord {
-    let (plugin, config_json, version, updated_at_unix_ms, updated_by) = row;
-    ConnectorRecord {
-        tenant: tenant.to_owned(),
-        plugin,
-        config_json,
-        version,
-        updated_at_unix_ms,
-        updated_by,
-    }
-}
-
-fn token(row: TokenRow) -> TokenRecord {
-    let (id, tenant, hash, label, created_at_unix_ms) = row;
-    TokenRecord {
-        id,
-        tenant,
-        hash,
-        label,
-        created_at_unix_ms,
-    }
-}
-
-fn send(row: SendRow) -> SendRecord {
-    let (id, at_unix_ms, connector, usage_type, to_masked, outcome, error_code, provider_message_id, latency) = row;
-    SendRecord {
-        id,
-        at_unix_ms,
-        connector,
-        usage_type,
-        to_masked,
-        outcome,
-        error_code,
-        provider_message_id,
-        latency_ms: latency.max(0) as u64,
-    }
-}
-
-/// Head row of a tenant: (version, active connector if any).
-type Head = (i64, Option<ConnectorRecord>);
-
-async fn read_head(conn: &mut sqlx::SqliteConnection, tenant: &str, op: &'static str) -> Result<Head, StoreError> {
-    let row: Option<(i64, Option<String>, Option<String>, Option<i64>, Option<String>)> = sqlx::query_as(
+async fn read_head(
+    conn: &mut sqlx::SqliteConnection,
+    tenant: &str,
+    op: &'static str,
+) -> Result<rows::Head, StoreError> {
+    let row: Option<HeadRow> = sqlx::query_as(
         "SELECT version, plugin, config_json, updated_at_ms, updated_by FROM connector_heads WHERE tenant = ?1",
     )
     .bind(tenant)
     .fetch_optional(&mut *conn)
     .await
     .map_err(db_err(op))?;
-    Ok(match row {
-        None => (0, None),
-        Some((version, Some(plugin), Some(config), at, by)) => (
-            version,
-            Some(connector(tenant, (plugin, config, version, at.unwrap_or(0), by))),
-        ),
-        Some((version, ..)) => (version, None),
-    })
-}
-
-fn check_expected(expect: Option<i64>, active: &Option<ConnectorRecord>) -> Result<(), StoreError> {
-    let current = active.as_ref().map(|c| c.version);
-    match expect {
-        Some(v) if current != Some(v) => Err(StoreError::VersionMismatch { current }),
-        _ => Ok(()),
-    }
+    Ok(rows::head(tenant, row))
 }
 
 #[async_trait]
@@ -194,11 +134,11 @@ impl Store for SqliteStore {
     }
 
     async fn tenants(&self) -> Result<Vec<TenantRecord>, StoreError> {
-        let rows: Vec<(String, i64)> = sqlx::query_as("SELECT id, created_at_ms FROM tenants ORDER BY id")
+        let found: Vec<(String, i64)> = sqlx::query_as("SELECT id, created_at_ms FROM tenants ORDER BY id")
             .fetch_all(&self.pool)
             .await
             .map_err(db_err("tenants"))?;
-        Ok(rows
+        Ok(found
             .into_iter()
             .map(|(id, created_at_unix_ms)| TenantRecord { id, created_at_unix_ms })
             .collect())
@@ -213,7 +153,7 @@ impl Store for SqliteStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(db_err("active_connector"))?;
-        Ok(row.map(|r| connector(tenant, r)))
+        Ok(row.map(|r| rows::connector(tenant, r)))
     }
 
     async fn put_connector(
@@ -232,7 +172,7 @@ impl Store for SqliteStore {
             .await
             .map_err(db_err(OP))?;
         let (version, active) = read_head(&mut tx, tenant, OP).await?;
-        check_expected(expect_version, &active)?;
+        rows::check_expected(expect_version, &active)?;
         let next = version + 1;
         sqlx::query(
             "INSERT INTO connector_heads (tenant, version, plugin, config_json, updated_at_ms, updated_by)
@@ -282,7 +222,7 @@ impl Store for SqliteStore {
         let now = now_unix_ms();
         let mut tx = self.pool.begin_with(BEGIN_WRITE).await.map_err(db_err(OP))?;
         let (version, active) = read_head(&mut tx, tenant, OP).await?;
-        check_expected(expect_version, &active)?;
+        rows::check_expected(expect_version, &active)?;
         let Some(removed) = active else {
             return Ok(None);
         };
@@ -313,7 +253,7 @@ impl Store for SqliteStore {
     }
 
     async fn connector_history(&self, tenant: &str, limit: u32) -> Result<Vec<HistoryEntry>, StoreError> {
-        let rows: Vec<(i64, Option<String>, i64, Option<String>)> = sqlx::query_as(
+        let found: Vec<(i64, Option<String>, i64, Option<String>)> = sqlx::query_as(
             "SELECT version, plugin, at_ms, actor FROM connector_history WHERE tenant = ?1
              ORDER BY version DESC LIMIT ?2",
         )
@@ -322,7 +262,7 @@ impl Store for SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(db_err("connector_history"))?;
-        Ok(rows
+        Ok(found
             .into_iter()
             .map(|(version, plugin, at_unix_ms, actor)| HistoryEntry {
                 version,
@@ -387,7 +327,7 @@ impl Store for SqliteStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(db_err("token_by_hash"))?;
-        Ok(row.map(token))
+        Ok(row.map(rows::token))
     }
 
     async fn revoke_token(&self, id: &str) -> Result<bool, StoreError> {
@@ -401,14 +341,14 @@ impl Store for SqliteStore {
     }
 
     async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
-        let rows: Vec<TokenRow> = sqlx::query_as(
+        let found: Vec<TokenRow> = sqlx::query_as(
             "SELECT id, tenant, hash, label, created_at_ms FROM tokens WHERE revoked_at_ms IS NULL
-             ORDER BY created_at_ms, id",
+             ORDER BY rowid", // creation order: tokens are never deleted, so rowids only grow
         )
         .fetch_all(&self.pool)
         .await
         .map_err(db_err("tokens"))?;
-        Ok(rows.into_iter().map(token).collect())
+        Ok(found.into_iter().map(rows::token).collect())
     }
 
     async fn token_count(&self) -> Result<u64, StoreError> {
@@ -489,7 +429,7 @@ impl Store for SqliteStore {
                     .await
                     .map_err(db_err(OP))?;
             if let Some(row) = row {
-                return Ok(classify_idempotency(fingerprint, row.0, row.1, row.2));
+                return Ok(rows::idempotency(fingerprint, row.0, row.1, row.2));
             }
         }
         Ok(IdempotencyBegin::InProgress)
@@ -544,7 +484,7 @@ impl Store for SqliteStore {
         limit: u32,
         before_unix_ms: Option<i64>,
     ) -> Result<Vec<SendRecord>, StoreError> {
-        let rows: Vec<SendRow> = sqlx::query_as(
+        let found: Vec<SendRow> = sqlx::query_as(
             "SELECT id, at_ms, connector, usage_type, to_masked, outcome, error_code, provider_message_id, latency_ms
              FROM sends WHERE tenant = ?1 AND at_ms < ?2 ORDER BY at_ms DESC, id DESC LIMIT ?3",
         )
@@ -554,7 +494,7 @@ impl Store for SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(db_err("sends"))?;
-        Ok(rows.into_iter().map(send).collect())
+        Ok(found.into_iter().map(rows::send).collect())
     }
 
     async fn put_setting(&self, tenant: &str, key: &str, value: Option<&str>) -> Result<(), StoreError> {
@@ -581,24 +521,5 @@ impl Store for SqliteStore {
             .await
             .map_err(db_err("setting"))?;
         Ok(row.map(|(v,)| v))
-    }
-}
-
-/// Decides what a caller that lost the insert learns from the existing row.
-pub(crate) fn classify_idempotency(
-    fingerprint: &str,
-    stored_fingerprint: String,
-    status: Option<i64>,
-    body: Option<String>,
-) -> IdempotencyBegin {
-    if stored_fingerprint != fingerprint {
-        return IdempotencyBegin::Mismatch;
-    }
-    match status {
-        Some(status) => IdempotencyBegin::Completed(StoredResponse {
-            status: u16::try_from(status).unwrap_or(500),
-            body: body.unwrap_or_default(),
-        }),
-        None => IdempotencyBegin::InProgress,
     }
 }

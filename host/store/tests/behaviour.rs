@@ -24,6 +24,7 @@ both_backends!(
     send_records,
     settings,
     notifications,
+    listener_reconnects,
     concurrent_opens_of_a_fresh_database,
 );
 
@@ -151,26 +152,42 @@ async fn concurrent_puts_with_one_expectation(h: &Harness) {
     let a = h.store.clone();
     let b = h.reopen().await;
     a.put_connector("acme", change("p", 0, None), None).await.unwrap();
-    let mut tasks = Vec::new();
-    for i in 0..12u32 {
-        let s = if i % 2 == 0 { a.clone() } else { b.clone() };
-        tasks.push(tokio::spawn(async move {
-            s.put_connector("acme", change("p", i, None), Some(1)).await
-        }));
-    }
-    let mut won = 0;
-    for t in tasks {
-        match t.await.unwrap() {
-            Ok(r) => {
-                assert_eq!(r.version, 2);
-                won += 1;
-            }
-            Err(e) => assert_eq!(e, StoreError::VersionMismatch { current: Some(2) }),
+    // Several rounds, each released by a barrier so the transactions really overlap.
+    const ROUNDS: i64 = 8;
+    const RACERS: usize = 12;
+    for round in 1..=ROUNDS {
+        let barrier = Arc::new(tokio::sync::Barrier::new(RACERS));
+        let mut tasks = Vec::new();
+        for i in 0..RACERS {
+            let s = if i % 2 == 0 { a.clone() } else { b.clone() };
+            let barrier = barrier.clone();
+            tasks.push(tokio::spawn(async move {
+                barrier.wait().await;
+                s.put_connector("acme", change("p", i as u32, None), Some(round)).await
+            }));
         }
+        let mut won = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(r) => {
+                    assert_eq!(r.version, round + 1);
+                    won += 1;
+                }
+                Err(e) => assert_eq!(
+                    e,
+                    StoreError::VersionMismatch {
+                        current: Some(round + 1)
+                    }
+                ),
+            }
+        }
+        assert_eq!(won, 1, "round {round}: exactly one If-Match put may win");
     }
-    assert_eq!(won, 1, "exactly one If-Match put may win");
     let history = a.connector_history("acme", 100).await.unwrap();
-    assert_eq!(history.iter().map(|e| e.version).collect::<Vec<_>>(), [2, 1]);
+    assert_eq!(
+        history.iter().map(|e| e.version).collect::<Vec<_>>(),
+        (1..=ROUNDS + 1).rev().collect::<Vec<_>>()
+    );
 }
 
 async fn tokens(h: &Harness) {
@@ -482,6 +499,46 @@ async fn notifications(h: &Harness) {
             .is_err(),
         "heard another schema"
     );
+}
+
+async fn listener_reconnects(h: &Harness) {
+    let Some((url, schema)) = h.postgres_target() else {
+        return;
+    };
+    let b = PostgresStore::connect_in_schema(&url, &schema).await.unwrap();
+    let mut rx = b.subscribe().unwrap();
+    let admin = sqlx::PgPool::connect(&url).await.unwrap();
+    // Both stores (h.store and b) listen on the schema's channel; kill both listener sessions.
+    let listeners = || async {
+        let pids: Vec<(i32,)> = sqlx::query_as("SELECT pid FROM pg_stat_activity WHERE query LIKE $1")
+            .bind(format!("LISTEN %{}%", b.channel()))
+            .fetch_all(&admin)
+            .await
+            .unwrap();
+        pids.into_iter().map(|p| p.0).collect::<Vec<i32>>()
+    };
+    let old = listeners().await;
+    assert_eq!(old.len(), 2, "one listener per store");
+    sqlx::query("SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid")
+        .bind(&old)
+        .execute(&admin)
+        .await
+        .unwrap();
+    // The listeners reconnect and LISTEN again by themselves.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = listeners().await;
+        if now.len() == 2 && now.iter().all(|pid| !old.contains(pid)) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "listeners did not reconnect: {old:?} -> {now:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    h.store.put_connector("acme", change("p", 1, None), None).await.unwrap();
+    assert_eq!(recv(&mut rx).await, notice("acme", 1));
 }
 
 fn notice(tenant: &str, version: i64) -> ConnectorNotice {

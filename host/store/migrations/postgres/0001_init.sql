@@ -29,6 +29,7 @@ CREATE TABLE connector_history (
 
 CREATE TABLE tokens (
     id            TEXT PRIMARY KEY NOT NULL,
+    seq           BIGINT GENERATED ALWAYS AS IDENTITY, -- creation order (SQLite uses its rowid)
     tenant        TEXT REFERENCES tenants (id), -- NULL: admin token
     hash          TEXT NOT NULL UNIQUE,
     label         TEXT NOT NULL,
