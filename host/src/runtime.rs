@@ -61,7 +61,19 @@ impl RuntimeBuilder {
     /// Creates the engine, the epoch ticker, the linker and the shared HTTP
     /// client.
     pub fn build(self) -> Result<Runtime> {
-        let engine = engine::build_engine(self.cache_dir.as_deref())
+        // wasmtime wants an absolute cache path; a relative one means
+        // "relative to where I started", as everywhere else.
+        let cache_dir = match self.cache_dir {
+            Some(dir) if dir.is_relative() => Some(
+                std::env::current_dir()
+                    .map_err(|error| {
+                        Error::Setup(format!("cannot resolve the cache folder {}: {error}", dir.display()))
+                    })?
+                    .join(dir),
+            ),
+            other => other,
+        };
+        let engine = engine::build_engine(cache_dir.as_deref())
             .map_err(|error| Error::Setup(format!("cannot create the WebAssembly engine: {error:#}")))?;
         let linker = sandbox::linker(&engine)
             .map_err(|error| Error::Setup(format!("cannot link the host interfaces: {error:#}")))?;
@@ -323,7 +335,10 @@ impl Runtime {
     }
 
     fn read_plugins(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, Plugin>> {
-        self.inner.plugins.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .plugins
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn write_plugins(&self) -> std::sync::RwLockWriteGuard<'_, BTreeMap<String, Plugin>> {

@@ -78,7 +78,11 @@ pub(crate) fn check_templates(templates: Option<&Value>) -> Result<(), String> {
 }
 
 /// Picks the entry for `usage` and `locale` (see the module docs).
-pub(crate) fn select<'a>(templates: &'a [Value], usage: UsageType, locale: Option<&str>) -> Option<&'a Map<String, Value>> {
+pub(crate) fn select<'a>(
+    templates: &'a [Value],
+    usage: UsageType,
+    locale: Option<&str>,
+) -> Option<&'a Map<String, Value>> {
     let of_type = |usage: UsageType| {
         templates
             .iter()

@@ -6,7 +6,7 @@
 //! iterations shown; the ratio is smshost's send over the direct request.
 
 use serde_json::json;
-use smshost::{ConnectorConfig, RuntimeBuilder, Limits, OutgoingMessage, PhoneNumber, UsageType};
+use smshost::{ConnectorConfig, Limits, OutgoingMessage, PhoneNumber, RuntimeBuilder, UsageType};
 use smshost_tests::{mocks, wasm};
 use std::time::{Duration, Instant};
 

@@ -4,7 +4,7 @@
 
 pub mod mocks;
 
-use smshost::{Runtime, RuntimeBuilder, Limits, OriginOverride, Plugin};
+use smshost::{Limits, OriginOverride, Plugin, Runtime, RuntimeBuilder};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -28,7 +28,7 @@ pub fn wasm(name: &str) -> PathBuf {
 }
 
 /// A host whose requests for `from` origins go to the mock at `addr`.
-pub fn host_with_overrides(overrides: &[(&str, SocketAddr)], limits: Limits) -> Host {
+pub fn host_with_overrides(overrides: &[(&str, SocketAddr)], limits: Limits) -> Runtime {
     let mut builder = RuntimeBuilder::new().limits(limits);
     for (from, addr) in overrides {
         builder =
@@ -38,7 +38,7 @@ pub fn host_with_overrides(overrides: &[(&str, SocketAddr)], limits: Limits) -> 
 }
 
 /// Loads one built component into `host`.
-pub async fn load(host: &Host, name: &str) -> Plugin {
+pub async fn load(host: &Runtime, name: &str) -> Plugin {
     host.load_file(wasm(name))
         .await
         .unwrap_or_else(|error| panic!("loading {name}: {error}"))

@@ -63,7 +63,10 @@ async fn send_at(
 ) -> smshost::Result<smshost::Receipt> {
     let host = host_with_overrides(&[(origin, mock_addr)], quick_limits());
     load(&host, "aliyun").await;
-    host.connector(ID, ConnectorConfig::from_value(config).unwrap()).await?.send(&message).await
+    host.connector(ID, ConnectorConfig::from_value(config).unwrap())
+        .await?
+        .send(&message)
+        .await
 }
 
 async fn send_with(

@@ -41,7 +41,10 @@ async fn send_via(
 ) -> smshost::Result<smshost::Receipt> {
     let host = host_with_overrides(overrides, quick_limits());
     load(&host, "gatewayapi").await;
-    host.connector(ID, ConnectorConfig::from_value(config).unwrap()).await?.send(&message).await
+    host.connector(ID, ConnectorConfig::from_value(config).unwrap())
+        .await?
+        .send(&message)
+        .await
 }
 
 async fn send_with(

@@ -2,7 +2,7 @@
 //! alone at send while the host keeps serving.
 
 use serde_json::json;
-use smshost::{ConnectorConfig, Error, RuntimeBuilder, Limits, OutgoingMessage, PhoneNumber, PluginFailure, UsageType};
+use smshost::{ConnectorConfig, Error, Limits, OutgoingMessage, PhoneNumber, PluginFailure, RuntimeBuilder, UsageType};
 use smshost_tests::mocks;
 use smshost_tests::{load, quick_limits, wasm, wasm_dir};
 use std::time::Duration;
@@ -20,7 +20,10 @@ fn limits() -> Limits {
 }
 
 async fn misbehave(host: &smshost::Runtime, config: serde_json::Value) -> smshost::Result<smshost::Receipt> {
-    host.connector("misbehaving", ConnectorConfig::from_value(config).unwrap()).await?.send(&message()).await
+    host.connector("misbehaving", ConnectorConfig::from_value(config).unwrap())
+        .await?
+        .send(&message())
+        .await
 }
 
 fn load_reason(error: Error) -> String {
@@ -193,7 +196,10 @@ async fn connector_handles_keep_their_plugin_and_config() {
 
     // A refused config makes no handle; the existing one keeps sending.
     let bad = ConnectorConfig::from_value(json!({"mode": 7})).unwrap();
-    assert_eq!(host.connector("misbehaving", bad).await.unwrap_err().code(), "invalid_config");
+    assert_eq!(
+        host.connector("misbehaving", bad).await.unwrap_err().code(),
+        "invalid_config"
+    );
     http.send(&message()).await.expect("http-sms still sends");
 
     let ok = ConnectorConfig::from_value(json!({"mode": "ok"})).unwrap();
@@ -204,7 +210,9 @@ async fn connector_handles_keep_their_plugin_and_config() {
     // Unloading a plugin (hot reload) leaves existing handles working.
     assert!(host.unload("http-sms").is_some());
     assert!(host.plugin("http-sms").is_none());
-    http.send(&message()).await.expect("a handle outlives its registry entry");
+    http.send(&message())
+        .await
+        .expect("a handle outlives its registry entry");
     assert_eq!(mock.requests().len(), 2);
 
     assert_eq!(

@@ -8,7 +8,10 @@ use smshost_tests::{MockServer, host_with_overrides, load, quick_limits};
 async fn send(config: Value, message: OutgoingMessage) -> smshost::Result<smshost::Receipt> {
     let host = host_with_overrides(&[], quick_limits());
     load(&host, "http_sms").await;
-    host.connector("http-sms", ConnectorConfig::from_value(config).unwrap()).await?.send(&message).await
+    host.connector("http-sms", ConnectorConfig::from_value(config).unwrap())
+        .await?
+        .send(&message)
+        .await
 }
 
 fn endpoint(mock: &MockServer) -> String {

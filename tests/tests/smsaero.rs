@@ -39,7 +39,10 @@ async fn send_with(
 ) -> smshost::Result<smshost::Receipt> {
     let host = host_with_overrides(&[(ORIGIN, mock_addr)], quick_limits());
     load(&host, "smsaero").await;
-    host.connector(ID, ConnectorConfig::from_value(config).unwrap()).await?.send(&message).await
+    host.connector(ID, ConnectorConfig::from_value(config).unwrap())
+        .await?
+        .send(&message)
+        .await
 }
 
 fn connector_error(error: Error) -> smshost::ConnectorError {

@@ -73,7 +73,10 @@ async fn send_with(
 ) -> smshost::Result<smshost::Receipt> {
     let host = host_with_overrides(&[(API, mock_addr)], quick_limits());
     load(&host, "tencent").await;
-    host.connector(ID, ConnectorConfig::from_value(config).unwrap()).await?.send(&message).await
+    host.connector(ID, ConnectorConfig::from_value(config).unwrap())
+        .await?
+        .send(&message)
+        .await
 }
 
 fn connector_error(error: &Error) -> &smshost::ConnectorError {

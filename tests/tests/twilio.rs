@@ -41,7 +41,10 @@ async fn send_with(
     host.connector(
         "twilio-short-message-service",
         ConnectorConfig::from_value(config).unwrap(),
-    ).await?.send(&message).await
+    )
+    .await?
+    .send(&message)
+    .await
 }
 
 #[tokio::test]

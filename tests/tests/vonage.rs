@@ -38,7 +38,10 @@ async fn send_with(
 ) -> smshost::Result<smshost::Receipt> {
     let host = host_with_overrides(&[(ORIGIN, mock_addr)], quick_limits());
     load(&host, "vonage").await;
-    host.connector(ID, ConnectorConfig::from_value(config).unwrap()).await?.send(&message).await
+    host.connector(ID, ConnectorConfig::from_value(config).unwrap())
+        .await?
+        .send(&message)
+        .await
 }
 
 fn connector_error(error: Error) -> smshost::ConnectorError {

@@ -145,7 +145,12 @@ async fn readyz(State(app): Shared) -> Response {
     }
     let plugins = app.runtime.plugins().len();
     if problems.is_empty() {
-        Json(json!({"status": "ready", "plugins": plugins})).into_response()
+        Json(json!({
+            "status": "ready",
+            "plugins": plugins,
+            "uptimeSecs": app.started.elapsed().as_secs(),
+        }))
+        .into_response()
     } else {
         let mut error = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "not_ready", problems.join("; "));
         error.details.insert("problems".into(), json!(problems));
@@ -248,7 +253,10 @@ async fn get_connector(
         .active_connector(&tenant)
         .await?
         .ok_or_else(|| no_active(&tenant))?;
-    Ok(with_etag(Json(record_json(&app, &record)).into_response(), record.version))
+    Ok(with_etag(
+        Json(record_json(&app, &record)).into_response(),
+        record.version,
+    ))
 }
 
 fn no_active(tenant: &str) -> ApiError {
@@ -386,7 +394,7 @@ async fn delete_connector(
     Extension(principal): Extension<Principal>,
     Path(params): Path<HashMap<String, String>>,
     headers: HeaderMap,
-    query: Option<Query<DeleteQuery>>,
+    query: Result<Query<DeleteQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult {
     let tenant = tenant_of(&params, &principal)?;
     let expect = if_match(&headers)?;
@@ -395,7 +403,7 @@ async fn delete_connector(
         .active_connector(&tenant)
         .await?
         .ok_or_else(|| no_active(&tenant))?;
-    let confirm = query.and_then(|Query(query)| query.confirm);
+    let confirm = query.ok().and_then(|Query(query)| query.confirm);
     if confirm.as_deref() != Some(record.plugin.as_str()) {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -508,7 +516,13 @@ async fn post_message(
     let fingerprint = hex::encode(Sha256::digest(&body));
     match app
         .store
-        .begin_idempotent(&tenant, &key, &fingerprint, crate::limits::now_unix(), IDEMPOTENCY_TTL_SECS)
+        .begin_idempotent(
+            &tenant,
+            &key,
+            &fingerprint,
+            crate::limits::now_unix(),
+            IDEMPOTENCY_TTL_SECS,
+        )
         .await?
     {
         IdempotencyBegin::Started => {}
@@ -651,10 +665,17 @@ async fn export(
             let config = app.open_config(&tenant, &record)?;
             let secrets = secret_fields(&app, &record.plugin, config.as_object());
             let (config, omitted) = match &key {
-                Some(key) => (key.export_fields(&record.plugin, &secrets, config.as_object()), Vec::new()),
+                Some(key) => (
+                    key.export_fields(&record.plugin, &secrets, config.as_object()),
+                    Vec::new(),
+                ),
                 None => {
                     let mut object = config.as_object().clone();
-                    let omitted: Vec<String> = secrets.iter().filter(|field| object.remove(*field).is_some()).cloned().collect();
+                    let omitted: Vec<String> = secrets
+                        .iter()
+                        .filter(|field| object.remove(*field).is_some())
+                        .cloned()
+                        .collect();
                     (object, omitted)
                 }
             };

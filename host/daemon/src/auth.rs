@@ -41,23 +41,14 @@ impl Principal {
             Err(ApiError::forbidden_tenant(tenant))
         }
     }
-
-    /// Fails with 403 unless this is an admin token.
-    pub(crate) fn require_admin(&self) -> Result<(), ApiError> {
-        match &self.tenant {
-            None => Ok(()),
-            Some(_) => Err(ApiError::new(
-                axum::http::StatusCode::FORBIDDEN,
-                "forbidden",
-                "this needs an admin token",
-            )),
-        }
-    }
 }
 
 /// A fresh token: the prefix and 32 random bytes, base64url.
 pub(crate) fn generate() -> String {
-    format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(crate::secrets::random::<32>()))
+    format!(
+        "{TOKEN_PREFIX}{}",
+        URL_SAFE_NO_PAD.encode(crate::secrets::random::<32>())
+    )
 }
 
 /// The stored form of a token.
@@ -146,6 +137,5 @@ mod tests {
         };
         assert!(admin.reaches("dev") && admin.reaches("prod"));
         assert!(dev.reaches("dev") && !dev.reaches("prod") && !dev.reaches("default"));
-        assert!(dev.require_admin().is_err() && admin.require_admin().is_ok());
     }
 }

@@ -9,13 +9,13 @@
 //! reported a delivery failure. Failures print one line on stderr naming the
 //! error code. Secrets never reach the output.
 
+use crate::settings::{LogFormat, Overrides, Settings};
+use clap::{Parser, Subcommand};
+use serde_json::{Map, Value, json};
 use smshost::{
     ConnectorConfig, Error, ErrorCode, Limits, OriginOverride, OutgoingMessage, PhoneNumber, Plugin, Runtime,
     RuntimeBuilder, UsageType,
 };
-use crate::settings::{LogFormat, Overrides, Settings};
-use clap::{Parser, Subcommand};
-use serde_json::{Map, Value, json};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -219,11 +219,11 @@ impl From<Error> for Failure {
 /// Parses the process arguments and runs; the binary's whole `main`.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let serving = match &cli.command {
-        Command::Serve(args) => Some(args.log_format.unwrap_or(LogFormat::Pretty)),
-        _ => None,
-    };
-    init_logging(cli.verbose, serving);
+    // The daemon starts logging once its settings (which may name the
+    // format) are read.
+    if !matches!(cli.command, Command::Serve(_)) {
+        init_logging(cli.verbose, None);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -250,7 +250,9 @@ fn init_logging(verbose: u8, serving: Option<LogFormat>) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("SMSHOST_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = match serving {
         Some(LogFormat::Json) => builder.json().flatten_event(true).try_init(),
         _ => builder.try_init(),
@@ -295,7 +297,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 ..Overrides::default()
             };
             let settings = settings(cli.plugin_dir, &store, overrides)?;
-            crate::server::serve(settings).await.map_err(|line| Failure { exit: 1, line })
+            init_logging(cli.verbose, Some(settings.log_format));
+            crate::server::serve(settings)
+                .await
+                .map_err(|line| Failure { exit: 1, line })
         }
         Command::Token(command) => token(command).await,
         Command::Key(KeyCommand::Generate) => {
@@ -334,7 +339,10 @@ async fn token(command: TokenCommand) -> Result<(), Failure> {
             eprintln!(
                 "smshost: created token {} for {} (shown only now; keep it):",
                 record.id,
-                tenant.as_deref().map(|t| format!("tenant `{t}`")).unwrap_or_else(|| "admin".into())
+                tenant
+                    .as_deref()
+                    .map(|t| format!("tenant `{t}`"))
+                    .unwrap_or_else(|| "admin".into())
             );
             println!("{token}");
         }

@@ -115,9 +115,7 @@ async fn call(
 ) -> Result<Value, String> {
     let base = client.url.trim_end_matches('/');
     let url = format!("{base}/v1/tenants/{}{route}", client.tenant);
-    let mut request = reqwest::Client::new()
-        .request(method, &url)
-        .bearer_auth(&client.token);
+    let mut request = reqwest::Client::new().request(method, &url).bearer_auth(&client.token);
     for (name, value) in headers {
         request = request.header(*name, value);
     }
@@ -181,7 +179,11 @@ pub(crate) async fn connector(command: ConnectorCommand) -> Outcome {
 
 /// Runs `smshost export`.
 pub(crate) async fn export(args: ExportArgs) -> Outcome {
-    let headers: Vec<(&str, String)> = args.secrets_key.map(|key| ("smshost-export-key", key)).into_iter().collect();
+    let headers: Vec<(&str, String)> = args
+        .secrets_key
+        .map(|key| ("smshost-export-key", key))
+        .into_iter()
+        .collect();
     print(&call(&args.client, Method::GET, "/export", None, &headers).await?);
     Ok(())
 }
@@ -189,7 +191,11 @@ pub(crate) async fn export(args: ExportArgs) -> Outcome {
 /// Runs `smshost import`.
 pub(crate) async fn import(args: ImportArgs) -> Outcome {
     let document = read_json(&args.file)?;
-    let headers: Vec<(&str, String)> = args.secrets_key.map(|key| ("smshost-export-key", key)).into_iter().collect();
+    let headers: Vec<(&str, String)> = args
+        .secrets_key
+        .map(|key| ("smshost-export-key", key))
+        .into_iter()
+        .collect();
     print(&call(&args.client, Method::POST, "/import", Some(document), &headers).await?);
     Ok(())
 }

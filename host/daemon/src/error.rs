@@ -155,8 +155,7 @@ pub(crate) fn from_host(error: &Error, during_validation: bool) -> ApiError {
             };
             let mut api = ApiError::new(status, inner.code.as_str(), error.to_string());
             if let Some(code) = &inner.provider_code {
-                api.details
-                    .insert("providerCode".into(), Value::String(clean(code)));
+                api.details.insert("providerCode".into(), Value::String(clean(code)));
             }
             if let Some(status) = inner.http_status {
                 api.details.insert("httpStatus".into(), json!(status));

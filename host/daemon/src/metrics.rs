@@ -29,7 +29,10 @@ impl Metrics {
     pub(crate) fn new() -> Self {
         let registry = Registry::new();
         let sends = IntCounterVec::new(
-            Opts::new("smshost_sends_total", "SMS sends by tenant, connector, usage type and outcome"),
+            Opts::new(
+                "smshost_sends_total",
+                "SMS sends by tenant, connector, usage type and outcome",
+            ),
             &["tenant", "connector", "usage_type", "outcome"],
         )
         .expect("valid metric");
@@ -39,7 +42,9 @@ impl Metrics {
                 "smshost_provider_latency_seconds",
                 "Time a send spent in the connector and the provider",
             )
-            .buckets(vec![0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0]),
+            .buckets(vec![
+                0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+            ]),
             &["connector"],
         )
         .expect("valid metric");

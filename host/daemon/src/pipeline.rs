@@ -34,10 +34,9 @@ impl MessageBody {
     /// Checks the fields and builds the message.
     pub(crate) fn into_message(self) -> Result<OutgoingMessage, ApiError> {
         let to = parse_phone(&self.to)?;
-        let usage: UsageType = self
-            .usage_type
-            .parse()
-            .map_err(|error: smshost::UnknownUsageType| ApiError::bad_request("unknown_usage_type", error.to_string()))?;
+        let usage: UsageType = self.usage_type.parse().map_err(|error: smshost::UnknownUsageType| {
+            ApiError::bad_request("unknown_usage_type", error.to_string())
+        })?;
         message(to, usage, self.payload, self.ip)
     }
 }
@@ -76,7 +75,12 @@ pub(crate) fn message(
     let locale = match payload.remove("locale") {
         Some(Value::String(locale)) if !locale.trim().is_empty() => Some(locale),
         Some(Value::String(_)) | Some(Value::Null) | None => None,
-        Some(_) => return Err(ApiError::bad_request("invalid_request", "`payload.locale` must be a string")),
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "invalid_request",
+                "`payload.locale` must be a string",
+            ));
+        }
     };
     let mut message = OutgoingMessage::new(to, usage, code).with_payload(payload);
     if let Some(locale) = locale {
@@ -84,7 +88,10 @@ pub(crate) fn message(
     }
     if let Some(ip) = ip.filter(|ip| !ip.trim().is_empty()) {
         if ip.parse::<std::net::IpAddr>().is_err() {
-            return Err(ApiError::bad_request("invalid_request", "`ip` must be an IPv4 or IPv6 address"));
+            return Err(ApiError::bad_request(
+                "invalid_request",
+                "`ip` must be an IPv4 or IPv6 address",
+            ));
         }
         message = message.with_client_ip(ip);
     }
@@ -137,7 +144,13 @@ impl App {
 
         if let Some(refusal) = self
             .limits
-            .check(&*self.store, &self.key, tenant, &message.to, message.client_ip.as_deref())
+            .check(
+                &*self.store,
+                &self.key,
+                tenant,
+                &message.to,
+                message.client_ip.as_deref(),
+            )
             .await?
         {
             self.metrics

@@ -62,11 +62,7 @@ fn is_plugin_file(path: &Path) -> bool {
 
 /// Brings the registry in line with one file's current state.
 pub(crate) async fn reload(app: &App, path: &Path) {
-    let registered = app
-        .runtime
-        .plugins()
-        .into_iter()
-        .find(|plugin| plugin.file() == path);
+    let registered = app.runtime.plugins().into_iter().find(|plugin| plugin.file() == path);
     if !path.exists() {
         let Some(plugin) = registered else { return };
         if app.is_active_anywhere(plugin.id()).await {
@@ -111,7 +107,11 @@ pub(crate) async fn reload(app: &App, path: &Path) {
                         connector,
                     }),
                 );
-                tracing::info!(tenant, plugin = plugin.label(), "the active connector now runs the new plugin version");
+                tracing::info!(
+                    tenant,
+                    plugin = plugin.label(),
+                    "the active connector now runs the new plugin version"
+                );
             }
             Err(error) => tracing::error!(
                 tenant,

@@ -65,7 +65,7 @@ impl SecretKey {
     fn from_bytes(bytes: &[u8]) -> Result<Self, SecretError> {
         use hmac::Mac;
         let cipher = XChaCha20Poly1305::new_from_slice(bytes).map_err(|_| SecretError::BadKey)?;
-        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(bytes).map_err(|_| SecretError::BadKey)?;
+        let mut mac = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(bytes).map_err(|_| SecretError::BadKey)?;
         mac.update(b"smshost rate-limit keys v1");
         Ok(SecretKey {
             cipher,
@@ -138,9 +138,19 @@ impl SecretKey {
     }
 
     /// `config` with each secret field's value encrypted for the store.
-    pub(crate) fn encrypt_fields(&self, tenant: &str, plugin: &str, secrets: &[String], config: &Map<String, Value>) -> Map<String, Value> {
+    pub(crate) fn encrypt_fields(
+        &self,
+        tenant: &str,
+        plugin: &str,
+        secrets: &[String],
+        config: &Map<String, Value>,
+    ) -> Map<String, Value> {
         transform(config, secrets, |field, value| {
-            Ok(Value::String(self.seal(AT_REST, &at_rest_aad(tenant, plugin, field), value)))
+            Ok(Value::String(self.seal(
+                AT_REST,
+                &at_rest_aad(tenant, plugin, field),
+                value,
+            )))
         })
         .unwrap_or_default()
     }
@@ -163,7 +173,12 @@ impl SecretKey {
     }
 
     /// `config` with each secret encrypted for an export.
-    pub(crate) fn export_fields(&self, plugin: &str, secrets: &[String], config: &Map<String, Value>) -> Map<String, Value> {
+    pub(crate) fn export_fields(
+        &self,
+        plugin: &str,
+        secrets: &[String],
+        config: &Map<String, Value>,
+    ) -> Map<String, Value> {
         transform(config, secrets, |field, value| {
             Ok(Value::String(self.seal(EXPORTED, &export_aad(plugin, field), value)))
         })
@@ -190,8 +205,8 @@ impl SecretKey {
     /// name a phone number without storing it.
     pub(crate) fn fingerprint(&self, text: &str) -> String {
         use hmac::Mac;
-        let mut mac =
-            hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.fingerprint_key).expect("HMAC takes any key length");
+        let mut mac = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.fingerprint_key)
+            .expect("HMAC takes any key length");
         mac.update(text.as_bytes());
         hex::encode(&mac.finalize().into_bytes()[..16])
     }
@@ -260,7 +275,8 @@ mod tests {
     #[test]
     fn secrets_round_trip_and_never_show() {
         let key = key();
-        let config = json!({"accountSID": "AC1", "authToken": "tok-123456", "pin": 4711, "nested": {"a": "deep-secret"}});
+        let config =
+            json!({"accountSID": "AC1", "authToken": "tok-123456", "pin": 4711, "nested": {"a": "deep-secret"}});
         let config = config.as_object().unwrap();
         let sealed = key.encrypt_fields("default", "twilio", &secrets(), config);
         let text = Value::Object(sealed.clone()).to_string();
@@ -283,17 +299,31 @@ mod tests {
         let mut swapped = sealed.clone();
         swapped.insert("pin".into(), sealed["authToken"].clone());
         let error = key.decrypt_fields("dev", "twilio", &secrets(), &swapped).unwrap_err();
-        assert_eq!(error.to_string(), "the stored value of `pin` cannot be decrypted with this key");
-        assert!(self::key().decrypt_fields("dev", "twilio", &secrets(), &sealed).is_err());
+        assert_eq!(
+            error.to_string(),
+            "the stored value of `pin` cannot be decrypted with this key"
+        );
+        assert!(
+            self::key()
+                .decrypt_fields("dev", "twilio", &secrets(), &sealed)
+                .is_err()
+        );
         let mut tampered = sealed.clone();
         let text = sealed["authToken"].as_str().unwrap();
-        let flipped = format!("{}{}", &text[..text.len() - 2], if text.ends_with("A=") { "B=" } else { "A=" });
+        let flipped = format!(
+            "{}{}",
+            &text[..text.len() - 2],
+            if text.ends_with("A=") { "B=" } else { "A=" }
+        );
         tampered.insert("authToken".into(), Value::String(flipped));
         assert!(key.decrypt_fields("dev", "twilio", &secrets(), &tampered).is_err());
         for garbage in ["enc:v1:", "enc:v1:!!!", "enc:v1:AAAA"] {
             let mut bad = sealed.clone();
             bad.insert("authToken".into(), Value::String(garbage.into()));
-            assert!(key.decrypt_fields("dev", "twilio", &secrets(), &bad).is_err(), "{garbage}");
+            assert!(
+                key.decrypt_fields("dev", "twilio", &secrets(), &bad).is_err(),
+                "{garbage}"
+            );
         }
     }
 

@@ -116,7 +116,10 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), String> {
         result = &mut server => return result.map_err(|error| error.to_string()),
         _ = wait_true(stop_rx) => {}
     }
-    tracing::info!(grace_secs = grace.as_secs(), "shutting down: no new requests, in-flight sends may finish");
+    tracing::info!(
+        grace_secs = grace.as_secs(),
+        "shutting down: no new requests, in-flight sends may finish"
+    );
     match tokio::time::timeout(grace, server).await {
         Ok(result) => result.map_err(|error| error.to_string()),
         Err(_) => {

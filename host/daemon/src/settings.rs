@@ -97,9 +97,9 @@ impl Settings {
             .listen
             .or(file.listen)
             .unwrap_or_else(|| DEFAULT_LISTEN.to_string());
-        let listen: SocketAddr = listen_text
-            .parse()
-            .map_err(|_| format!("`listen` must be an address and port such as {DEFAULT_LISTEN}, not `{listen_text}`"))?;
+        let listen: SocketAddr = listen_text.parse().map_err(|_| {
+            format!("`listen` must be an address and port such as {DEFAULT_LISTEN}, not `{listen_text}`")
+        })?;
         let data_dir = flags
             .data_dir
             .or(file.data_dir)
@@ -120,7 +120,9 @@ impl Settings {
             .flatten()
         {
             if rule.count == 0 || rule.window_secs == 0 {
-                return Err("a rate limit needs `count` and `window_secs` above 0 (leave it out to turn it off)".into());
+                return Err(
+                    "a rate limit needs `count` and `window_secs` above 0 (leave it out to turn it off)".into(),
+                );
             }
         }
         Ok(Settings {
@@ -205,7 +207,8 @@ mod tests {
     fn bad_settings_are_named() {
         let error = Settings::parse_file("listne = \"x\"").unwrap_err();
         assert!(error.contains("unknown field `listne`"), "{error}");
-        let error = Settings::parse_file("[rate_limits]\nper_recipient = { count = \"ten\", window_secs = 1 }").unwrap_err();
+        let error =
+            Settings::parse_file("[rate_limits]\nper_recipient = { count = \"ten\", window_secs = 1 }").unwrap_err();
         assert!(error.contains("invalid type"), "{error}");
         let flags = Overrides {
             listen: Some("localhost".into()),

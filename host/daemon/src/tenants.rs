@@ -108,13 +108,6 @@ impl ActiveConnectors {
         }
     }
 
-    /// Forgets every kept handle (they are rebuilt from the store).
-    pub(crate) fn forget(&self, tenant: &str) {
-        if let Some(slot) = self.write().get_mut(tenant) {
-            slot.active = None;
-        }
-    }
-
     /// Tenants whose kept handle uses plugin `id`.
     pub(crate) fn using(&self, id: &str) -> Vec<(String, Arc<Active>)> {
         self.read()
@@ -152,25 +145,26 @@ impl App {
             )
         })?;
         let config = self.open_config(tenant, &record)?;
-        let connector = self
-            .runtime
-            .connector_for(plugin, config)
-            .await
-            .map_err(|error| {
-                tracing::error!(tenant, %error, "the stored connector config no longer validates");
-                ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "connector_unavailable",
-                    format!("the stored connector cannot be used: {error}"),
-                )
-            })?;
+        let connector = self.runtime.connector_for(plugin, config).await.map_err(|error| {
+            tracing::error!(tenant, %error, "the stored connector config no longer validates");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "connector_unavailable",
+                format!("the stored connector cannot be used: {error}"),
+            )
+        })?;
         Ok(Arc::new(Active { record, connector }))
     }
 
     /// The stored config of `record` with its secrets decrypted.
     pub(crate) fn open_config(&self, tenant: &str, record: &ConnectorRecord) -> Result<ConnectorConfig, ApiError> {
-        let stored: Value = serde_json::from_str(&record.config_json)
-            .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "store_corrupt", "a stored config is not JSON"))?;
+        let stored: Value = serde_json::from_str(&record.config_json).map_err(|_| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "store_corrupt",
+                "a stored config is not JSON",
+            )
+        })?;
         let object = stored.as_object().cloned().unwrap_or_default();
         let secrets = self
             .runtime
@@ -180,7 +174,13 @@ impl App {
         let opened = self
             .key
             .decrypt_fields(tenant, &record.plugin, &secrets, &object)
-            .map_err(|error| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "secret_key_mismatch", error.to_string()))?;
+            .map_err(|error| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "secret_key_mismatch",
+                    error.to_string(),
+                )
+            })?;
         ConnectorConfig::from_value(Value::Object(opened))
             .map_err(|reason| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "store_corrupt", reason))
     }
