@@ -144,6 +144,12 @@ impl Runtime {
         &self.inner.limits
     }
 
+    /// Sandboxes running now (validations and sends), out of
+    /// [`Limits::max_concurrent_sends`].
+    pub fn sandboxes_in_use(&self) -> usize {
+        self.inner.limits.max_concurrent_sends.max(1) - self.inner.sandboxes.available_permits()
+    }
+
     /// Compiles and checks a plugin file without registering it.
     pub async fn compile_file(&self, path: impl AsRef<Path>) -> Result<Plugin> {
         let path = path.as_ref();

@@ -241,7 +241,9 @@ async fn concurrent_sandboxes_are_capped() {
         let spinning = spinning.clone();
         tokio::spawn(async move { spinning.send(&message()).await })
     };
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    while host.sandboxes_in_use() == 0 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     // The only sandbox is taken by the spinning guest: the next send waits
     // for the queue timeout, then is refused as busy and retryable.
     let error = spinning.send(&message()).await.unwrap_err();
