@@ -162,8 +162,10 @@ impl Connector {
                 elapsed_ms: elapsed.as_millis() as u64,
             }),
         };
+        // Debug level: an embedder (the daemon) writes the one info line per
+        // send with what it knows (tenant, outcome); these add detail.
         match &result {
-            Ok(receipt) => tracing::info!(
+            Ok(receipt) => tracing::debug!(
                 %to,
                 usage = %message.usage,
                 provider_message_id = receipt.provider_message_id.as_deref().unwrap_or(""),
@@ -171,7 +173,7 @@ impl Connector {
                 "sent"
             ),
             Err(error) => {
-                tracing::warn!(%to, usage = %message.usage, code = error.code(), %error, "send failed")
+                tracing::debug!(%to, usage = %message.usage, code = error.code(), %error, "send failed")
             }
         }
         result

@@ -220,3 +220,61 @@ impl App {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(value: Value) -> Result<OutgoingMessage, ApiError> {
+        serde_json::from_value::<MessageBody>(value)
+            .map_err(|error| ApiError::bad_request("invalid_body", error.to_string()))?
+            .into_message()
+    }
+
+    fn code_of(value: Value) -> String {
+        body(value).unwrap_err().code
+    }
+
+    #[test]
+    fn a_good_body_becomes_a_message() {
+        let message = body(json!({
+            "to": "4520123456", "usageType": "sign-in",
+            "payload": {"code": 123456, "locale": "da", "application": {"name": "Acme"}},
+            "ip": "203.0.113.7"
+        }))
+        .unwrap();
+        assert_eq!(message.to.as_str(), "+4520123456");
+        assert_eq!(message.usage, UsageType::SignIn);
+        assert_eq!(message.code(), "123456");
+        assert_eq!(message.locale(), Some("da"));
+        assert_eq!(message.payload["application"]["name"], "Acme");
+        assert_eq!(message.client_ip.as_deref(), Some("203.0.113.7"));
+    }
+
+    #[test]
+    fn each_bad_field_has_its_own_code_and_never_echoes_the_number() {
+        let ok = json!({"to": "+4520123456", "usageType": "SignIn", "payload": {"code": "1234"}});
+        let with = |key: &str, value: Value| {
+            let mut body = ok.clone();
+            body[key] = value;
+            body
+        };
+        let error = body(with("to", json!("+4512345678"))).unwrap_err();
+        assert_eq!(error.code, "invalid_phone_number");
+        assert!(!error.message.contains("12345678"), "{}", error.message);
+        assert_eq!(code_of(with("usageType", json!("Login"))), "unknown_usage_type");
+        assert_eq!(code_of(with("payload", json!({}))), "missing_code");
+        assert_eq!(code_of(with("payload", json!({"code": ""}))), "invalid_code");
+        assert_eq!(code_of(with("payload", json!({"code": ["1"]}))), "invalid_code");
+        assert_eq!(code_of(with("payload", json!({"code": "1\n2"}))), "invalid_code");
+        assert_eq!(
+            code_of(with("payload", json!({"code": "9".repeat(65)}))),
+            "invalid_code"
+        );
+        assert_eq!(
+            code_of(with("payload", json!({"code": "1", "locale": 5}))),
+            "invalid_request"
+        );
+        assert_eq!(code_of(with("ip", json!("not-an-ip"))), "invalid_request");
+    }
+}

@@ -77,6 +77,10 @@ mod sqlite;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
+/// An idempotency key still in progress after this long belongs to a
+/// process that died mid-send (a send is bounded by its 30 s timeout), so
+/// the next caller may take it over instead of waiting for the 24 h TTL.
+pub const IN_PROGRESS_LEASE_SECS: i64 = 120;
 /// Rate-limit and idempotency rows are pruned once per this many checks (per process).
 pub const PRUNE_EVERY: u64 = 500;
 /// Connections in the SQLite pool.

@@ -11,9 +11,9 @@ use tokio::sync::broadcast;
 
 use crate::rows::{self, ConnectorRow, HeadRow, SendRow, TokenRow};
 use crate::{
-    ConnectorChange, ConnectorNotice, ConnectorRecord, DEFAULT_TENANT, HistoryEntry, IdempotencyBegin, NewToken,
-    POSTGRES_ACQUIRE_TIMEOUT, POSTGRES_POOL_SIZE, PRUNE_EVERY, RateDecision, SendRecord, Store, StoreError,
-    StoredResponse, TenantRecord, TokenRecord, db_err, now_unix_ms, rate_decision, window_bounds,
+    ConnectorChange, ConnectorNotice, ConnectorRecord, DEFAULT_TENANT, HistoryEntry, IN_PROGRESS_LEASE_SECS,
+    IdempotencyBegin, NewToken, POSTGRES_ACQUIRE_TIMEOUT, POSTGRES_POOL_SIZE, PRUNE_EVERY, RateDecision, SendRecord,
+    Store, StoreError, StoredResponse, TenantRecord, TokenRecord, db_err, now_unix_ms, rate_decision, window_bounds,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
@@ -531,6 +531,7 @@ impl Store for PostgresStore {
                  ON CONFLICT (tenant, idem_key) DO UPDATE SET fingerprint = excluded.fingerprint,
                      created_at = excluded.created_at, status = NULL, body = NULL
                  WHERE idempotency.created_at <= $5
+                    OR (idempotency.status IS NULL AND idempotency.created_at <= $6)
                  RETURNING created_at",
             )
             .bind(tenant)
@@ -538,6 +539,7 @@ impl Store for PostgresStore {
             .bind(fingerprint)
             .bind(now_unix)
             .bind(cutoff)
+            .bind(now_unix.saturating_sub(IN_PROGRESS_LEASE_SECS))
             .fetch_optional(&self.pool)
             .await
             .map_err(db_err(OP))?;

@@ -365,6 +365,34 @@ async fn idempotency_states_and_expiry(h: &Harness) {
         IdempotencyBegin::Mismatch
     );
 
+    // A key left in progress past the lease (its owner died mid-send) is
+    // taken over long before its TTL; a finished one is kept.
+    let day = 86_400;
+    let lease = smshost_store::IN_PROGRESS_LEASE_SECS;
+    assert_eq!(
+        s.begin_idempotent("acme", "lease", "fp", 1_000, day).await.unwrap(),
+        IdempotencyBegin::Started
+    );
+    assert_eq!(
+        s.begin_idempotent("acme", "lease", "fp", 1_000 + lease - 1, day)
+            .await
+            .unwrap(),
+        IdempotencyBegin::InProgress
+    );
+    assert_eq!(
+        s.begin_idempotent("acme", "lease", "fp", 1_000 + lease, day)
+            .await
+            .unwrap(),
+        IdempotencyBegin::Started
+    );
+    s.finish_idempotent("acme", "lease", response.clone()).await.unwrap();
+    assert_eq!(
+        s.begin_idempotent("acme", "lease", "fp", 1_000 + 10 * lease, day)
+            .await
+            .unwrap(),
+        IdempotencyBegin::Completed(response.clone())
+    );
+
     // Release forgets the key: the next caller starts afresh.
     assert_eq!(
         s.begin_idempotent("acme", "r", "fp", 100, ttl).await.unwrap(),
