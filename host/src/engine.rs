@@ -21,11 +21,13 @@ pub struct Limits {
     /// Linear memory one send may use. 64 MiB: Rust connectors use ~1 MiB,
     /// Python and JavaScript ones 9–13 MiB; the rest is headroom.
     pub memory_bytes: u64,
-    /// Time the guest may run per call: wall-clock time from instantiation,
-    /// minus time spent waiting on the host's HTTP capability (so WASI
-    /// sleeps and scheduling delays count against it). 1 s: signing and
-    /// JSON take microseconds, a Python guest's first call under 1 ms, so
-    /// this only stops runaway loops.
+    /// CPU time the guest may use per call: the calling thread's CPU time
+    /// measured around each poll of the call (`CLOCK_THREAD_CPUTIME_ID`),
+    /// minus the CPU the host's own imports used; waiting (HTTP, WASI
+    /// sleeps, a busy scheduler) is not charged. 1 s: signing and JSON take
+    /// microseconds, a Python guest's first call under 1 ms, so this only
+    /// stops runaway loops. (On non-Unix hosts it falls back to wall time
+    /// minus host-call time.)
     pub cpu_time: Duration,
     /// Wall-clock limit for a whole send (instantiate, run, all requests).
     /// 30 s: long enough for one slow provider, short enough that an auth
@@ -37,8 +39,34 @@ pub struct Limits {
     /// Largest response body a connector may receive. 1 MiB: SMS APIs answer
     /// with a few hundred bytes of JSON.
     pub max_response_bytes: u64,
-    /// Largest request body a connector may send. 1 MiB, for the same reason.
+    /// Largest request a connector may send: body, headers and URL
+    /// together. 1 MiB, for the same reason.
     pub max_request_bytes: u64,
+    /// Most headers in one request. 100: a signed provider request carries
+    /// about ten; `http`'s header map panics near 32,768.
+    pub max_request_headers: usize,
+    /// Largest URL plus header names and values of one request. 64 KiB:
+    /// real requests use under 2 KiB, and common servers refuse past 8-64 KiB.
+    pub max_header_bytes: usize,
+    /// HTTP requests one call may make, allowed or denied. 16: an SMS send
+    /// makes one or two (a token, then the message).
+    pub max_requests_per_call: u32,
+    /// Core instances one call may create. 64: a Rust connector has about
+    /// 5, the componentize-py example about 12 (see README).
+    pub max_instances: usize,
+    /// Linear memories one call may create. 16: each reserves several GiB
+    /// of address space, and connectors use 1 (Rust) to 3 (Python).
+    pub max_memories: usize,
+    /// Tables one call may create. 64: connectors use a few per instance.
+    pub max_tables: usize,
+    /// Largest plugin file read. 64 MiB: Rust connectors are ~0.3 MiB, the
+    /// Python example ~40 MiB (it bundles the interpreter).
+    pub max_plugin_bytes: u64,
+    /// Time one plugin may take to compile before its load fails. 120 s:
+    /// the Python example compiles in ~9 s (release) to ~40 s (unoptimised,
+    /// loaded machine). wasmtime cannot cancel a compile: the worker thread
+    /// finishes in the background and its result is dropped.
+    pub compile_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -50,6 +78,14 @@ impl Default for Limits {
             http_timeout: Duration::from_secs(10),
             max_response_bytes: 1 << 20,
             max_request_bytes: 1 << 20,
+            max_request_headers: 100,
+            max_header_bytes: 64 << 10,
+            max_requests_per_call: 16,
+            max_instances: 64,
+            max_memories: 16,
+            max_tables: 64,
+            max_plugin_bytes: 64 << 20,
+            compile_timeout: Duration::from_secs(120),
         }
     }
 }

@@ -24,6 +24,7 @@ pub struct HostBuilder {
     limits: Limits,
     overrides: Vec<OriginOverride>,
     cache_dir: Option<PathBuf>,
+    network: crate::NetworkPolicy,
 }
 
 impl HostBuilder {
@@ -44,6 +45,13 @@ impl HostBuilder {
         self
     }
 
+    /// What requests may reach beyond the allowlists (private networks,
+    /// plain HTTP); the default grants neither.
+    pub fn network_policy(mut self, policy: crate::NetworkPolicy) -> Self {
+        self.network = policy;
+        self
+    }
+
     /// Caches compiled plugins in `dir` (wasmtime's own cache, keyed by the
     /// plugin bytes and the engine's settings), so restarts skip compiling.
     pub fn cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
@@ -57,12 +65,7 @@ impl HostBuilder {
             .map_err(|error| Error::Setup(format!("cannot create the WebAssembly engine: {error:#}")))?;
         let linker = sandbox::linker(&engine)
             .map_err(|error| Error::Setup(format!("cannot link the host interfaces: {error:#}")))?;
-        let http = HttpCapability::new(
-            self.overrides,
-            self.limits.http_timeout,
-            self.limits.max_request_bytes,
-            self.limits.max_response_bytes,
-        )?;
+        let http = HttpCapability::new(self.overrides, self.network, &self.limits)?;
         Ok(Host {
             engine,
             linker: Arc::new(linker),
@@ -134,10 +137,7 @@ impl Host {
     /// refused.
     pub async fn load_file(&self, path: impl AsRef<Path>) -> Result<Plugin> {
         let path = path.as_ref();
-        let bytes = tokio::fs::read(path).await.map_err(|error| Error::Io {
-            path: path.to_path_buf(),
-            reason: error.to_string(),
-        })?;
+        let bytes = plugin::read_plugin_file(path, self.limits.max_plugin_bytes).await?;
         self.load_bytes(path, bytes).await
     }
 
@@ -373,17 +373,16 @@ impl Host {
                 plugin: plugin.label().to_string(),
                 error: redact(ConnectorError::from(error), &masks),
             }),
-            Ok(Ok(receipt)) => Ok(Receipt {
-                connector: plugin.id().to_string(),
-                to: to.clone(),
-                provider_message_id: receipt.provider_message_id,
-                summary: receipt
-                    .summary
-                    .into_iter()
-                    .map(|(key, value)| (key, masks.redact(&value)))
-                    .collect(),
-                elapsed_ms: elapsed.as_millis() as u64,
-            }),
+            Ok(Ok(receipt)) => {
+                let (provider_message_id, summary) = masks.receipt(receipt.provider_message_id, receipt.summary);
+                Ok(Receipt {
+                    connector: plugin.id().to_string(),
+                    to: to.clone(),
+                    provider_message_id,
+                    summary,
+                    elapsed_ms: elapsed.as_millis() as u64,
+                })
+            }
         };
         match &result {
             Ok(receipt) => tracing::info!(
@@ -418,8 +417,6 @@ impl Host {
     }
 }
 
-fn redact(mut error: ConnectorError, redactor: &Redactor) -> ConnectorError {
-    error.message = redactor.redact(&error.message);
-    error.provider_code = error.provider_code.map(|code| redactor.redact(&code));
-    error
+fn redact(error: ConnectorError, redactor: &Redactor) -> ConnectorError {
+    redactor.connector_error(error)
 }

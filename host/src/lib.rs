@@ -27,13 +27,17 @@
 mod allowed_hosts;
 mod bindings;
 pub mod config;
+mod cpu_time;
 mod engine;
 mod error;
+mod guest_output;
 mod host;
 mod http;
 mod message;
+mod network;
 pub mod phone;
 mod plugin;
+pub mod redaction;
 mod sandbox;
 pub mod template;
 
@@ -47,6 +51,7 @@ pub use error::{ConnectorError, Error, ErrorCode, PluginFailure, Result};
 pub use host::{Host, HostBuilder, LoadReport, Receipt};
 pub use http::OriginOverride;
 pub use message::{OutgoingMessage, UnknownUsageType, UsageType};
+pub use network::NetworkPolicy;
 pub use phone::{PhoneError, PhoneNumber};
 pub use plugin::{NetworkHost, Plugin, PluginMetadata};
 

@@ -162,14 +162,16 @@ pub(crate) async fn load(
         file: file.clone(),
         reason,
     };
+    if bytes.len() as u64 > limits.max_plugin_bytes {
+        return Err(fail(format!(
+            "it is {} bytes, over the plugin size limit of {}",
+            bytes.len(),
+            limits.max_plugin_bytes
+        )));
+    }
     check_format(&bytes).map_err(&fail)?;
-    // Compiling is CPU-heavy (tens of ms for Rust, seconds for Python and
-    // JavaScript guests): keep it off the async workers.
-    let compile_engine = engine.clone();
-    let component = tokio::task::spawn_blocking(move || Component::new(&compile_engine, &bytes))
-        .await
-        .map_err(|error| fail(format!("compilation was interrupted: {error}")))?
-        .map_err(|error| fail(format!("not a valid component: {error:#}")))?;
+    check_counts(&bytes, limits).map_err(&fail)?;
+    let component = compile(engine, bytes, limits.compile_timeout).await.map_err(&fail)?;
     let contract = check_contract(engine, &component).map_err(&fail)?;
     let instance_pre = linker
         .instantiate_pre(&component)
@@ -218,6 +220,143 @@ pub(crate) async fn load(
             load_time: started.elapsed(),
         }),
     })
+}
+
+/// Reads a plugin file: only a regular file (a FIFO or device named
+/// `x.wasm` would block or never end), at most `max_bytes`.
+///
+/// The metadata is checked without opening, then the file is opened
+/// non-blocking and checked again (it may have been swapped in between),
+/// and the read stops one byte past the cap.
+pub(crate) async fn read_plugin_file(path: &Path, max_bytes: u64) -> Result<Vec<u8>> {
+    let path = path.to_path_buf();
+    let task_path = path.clone();
+    let read = tokio::task::spawn_blocking(move || read_regular_file(&task_path, max_bytes));
+    match read.await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(ReadError::Io(error))) => Err(Error::Io {
+            path,
+            reason: error.to_string(),
+        }),
+        Ok(Err(ReadError::Refused(reason))) => Err(Error::Load { file: path, reason }),
+        Err(error) => Err(Error::Io {
+            path,
+            reason: format!("reading was interrupted: {error}"),
+        }),
+    }
+}
+
+enum ReadError {
+    Io(std::io::Error),
+    Refused(String),
+}
+
+fn read_regular_file(path: &Path, max_bytes: u64) -> std::result::Result<Vec<u8>, ReadError> {
+    use std::io::Read;
+    let not_regular = |kind: std::fs::FileType| {
+        let what = if kind.is_dir() {
+            "a directory"
+        } else {
+            "not a regular file (a FIFO, socket or device)"
+        };
+        ReadError::Refused(format!("it is {what}; plugins must be regular files"))
+    };
+    let too_big =
+        |size: u64| ReadError::Refused(format!("it is {size} bytes, over the plugin size limit of {max_bytes}"));
+    let metadata = std::fs::metadata(path).map_err(ReadError::Io)?;
+    if !metadata.is_file() {
+        return Err(not_regular(metadata.file_type()));
+    }
+    if metadata.len() > max_bytes {
+        return Err(too_big(metadata.len()));
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // Opening a FIFO for reading blocks until a writer appears; with
+        // O_NONBLOCK it returns at once and the check below refuses it.
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path).map_err(ReadError::Io)?;
+    let metadata = file.metadata().map_err(ReadError::Io)?;
+    if !metadata.is_file() {
+        return Err(not_regular(metadata.file_type()));
+    }
+    let mut bytes = Vec::new();
+    bytes
+        .try_reserve(metadata.len().min(max_bytes) as usize)
+        .map_err(|_| ReadError::Refused("not enough memory to read it".to_string()))?;
+    file.take(max_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(ReadError::Io)?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(too_big(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+/// Compiles on a worker thread with a deadline. Compiling is CPU-heavy
+/// (tens of ms for Rust, seconds for Python guests, and a hostile file can
+/// take far longer), so it runs off the async workers; wasmtime cannot
+/// cancel a compile, so past the deadline the load fails and the thread
+/// finishes in the background, its result dropped.
+async fn compile(engine: &Engine, bytes: Vec<u8>, timeout: Duration) -> std::result::Result<Component, String> {
+    let (send, receive) = tokio::sync::oneshot::channel();
+    let engine = engine.clone();
+    std::thread::Builder::new()
+        .name("smshost-compile".into())
+        .spawn(move || {
+            let _ = send.send(Component::new(&engine, &bytes));
+        })
+        .map_err(|error| format!("cannot start a compile thread: {error}"))?;
+    match tokio::time::timeout(timeout, receive).await {
+        Err(_) => Err(format!(
+            "compiling took longer than {timeout:?} (the compile limit); it was abandoned"
+        )),
+        Ok(Err(_)) => Err("compilation was interrupted".to_string()),
+        Ok(Ok(Err(error))) => Err(format!("not a valid component: {error:#}")),
+        Ok(Ok(Ok(component))) => Ok(component),
+    }
+}
+
+/// Refuses, before compiling, a component that declares more core
+/// memories, tables or instances than one call may create: each memory
+/// reserves gigabytes of address space, so this is cheaper to say at load
+/// than to fail every send. The limiter enforces the same limits at
+/// instantiation, where the true counts are known.
+fn check_counts(bytes: &[u8], limits: &Limits) -> std::result::Result<(), String> {
+    use wasmparser::Payload;
+    let (mut memories, mut tables, mut instances) = (0usize, 0usize, 0usize);
+    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+        // Malformed input is for the compiler to report.
+        let Ok(payload) = payload else { break };
+        match payload {
+            Payload::MemorySection(section) => memories += section.count() as usize,
+            Payload::TableSection(section) => tables += section.count() as usize,
+            // Only instantiations create instances (and memories); a bag of
+            // re-exported items does not. Imported memories are shared.
+            Payload::InstanceSection(section) => {
+                instances += section
+                    .into_iter()
+                    .flatten()
+                    .filter(|instance| matches!(instance, wasmparser::Instance::Instantiate { .. }))
+                    .count()
+            }
+            _ => {}
+        }
+    }
+    for (what, count, max) in [
+        ("linear memories", memories, limits.max_memories),
+        ("tables", tables, limits.max_tables),
+        ("core instances", instances, limits.max_instances),
+    ] {
+        if count > max {
+            return Err(format!("it declares {count} {what}; a plugin may have at most {max}"));
+        }
+    }
+    Ok(())
 }
 
 /// Refuses what is not a component before wasmtime sees it.

@@ -2,7 +2,9 @@
 //! alone at send while the host keeps serving.
 
 use serde_json::json;
-use smshost::{ConnectorConfig, Error, HostBuilder, Limits, OutgoingMessage, PhoneNumber, PluginFailure, UsageType};
+use smshost::{
+    ConnectorConfig, Error, HostBuilder, Limits, NetworkPolicy, OutgoingMessage, PhoneNumber, PluginFailure, UsageType,
+};
 use smshost_tests::mocks;
 use smshost_tests::{load, quick_limits, wasm, wasm_dir};
 use std::time::Duration;
@@ -96,7 +98,11 @@ async fn a_folder_with_broken_files_still_loads_the_good_ones() {
 #[tokio::test]
 async fn undeclared_hosts_are_refused_and_never_reached() {
     let (mock, _) = mocks::http_sms(None).await;
-    let host = HostBuilder::new().limits(limits()).build().unwrap();
+    let host = HostBuilder::new()
+        .limits(limits())
+        .network_policy(NetworkPolicy::permissive())
+        .build()
+        .unwrap();
     load(&host, "misbehaving").await;
     let error = misbehave(
         &host,
@@ -124,7 +130,11 @@ async fn undeclared_hosts_are_refused_and_never_reached() {
 
 #[tokio::test]
 async fn runaway_plugins_fail_alone() {
-    let host = HostBuilder::new().limits(limits()).build().unwrap();
+    let host = HostBuilder::new()
+        .limits(limits())
+        .network_policy(NetworkPolicy::permissive())
+        .build()
+        .unwrap();
     load(&host, "misbehaving").await;
 
     let error = misbehave(&host, json!({"mode": "loop"})).await.unwrap_err();
@@ -172,7 +182,11 @@ async fn runaway_plugins_fail_alone() {
 
 #[tokio::test]
 async fn connector_errors_never_show_secrets() {
-    let host = HostBuilder::new().limits(limits()).build().unwrap();
+    let host = HostBuilder::new()
+        .limits(limits())
+        .network_policy(NetworkPolicy::permissive())
+        .build()
+        .unwrap();
     load(&host, "misbehaving").await;
     let error = misbehave(&host, json!({"mode": "leak", "apiKey": "leaky-secret-55"}))
         .await
@@ -185,7 +199,11 @@ async fn connector_errors_never_show_secrets() {
 #[tokio::test]
 async fn exactly_one_connector_is_active() {
     let (mock, _) = mocks::http_sms(None).await;
-    let host = HostBuilder::new().limits(limits()).build().unwrap();
+    let host = HostBuilder::new()
+        .limits(limits())
+        .network_policy(NetworkPolicy::permissive())
+        .build()
+        .unwrap();
     assert_eq!(host.send(&message()).await.unwrap_err().code(), "connector_not_found");
     load(&host, "http_sms").await;
     load(&host, "misbehaving").await;
