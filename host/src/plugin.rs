@@ -422,6 +422,17 @@ fn import_error(error: &wasmtime::Error) -> String {
     }
 }
 
+/// Largest config schema accepted: real ones are 1-5 KiB; 256 KiB leaves
+/// room while keeping a hostile schema from costing memory on every load.
+const MAX_SCHEMA_BYTES: usize = 256 << 10;
+
+/// Most network hosts a plugin may declare: connectors declare one to
+/// three; the allowlist is scanned on every request.
+const MAX_NETWORK_HOSTS: usize = 32;
+
+/// Longest network host entry (an origin is well under 256 bytes).
+const MAX_NETWORK_HOST_BYTES: usize = 256;
+
 fn convert_metadata(raw: wit::ConnectorMetadata) -> std::result::Result<PluginMetadata, String> {
     let valid_id = !raw.id.is_empty()
         && raw.id.len() <= 64
@@ -454,6 +465,30 @@ fn convert_metadata(raw: wit::ConnectorMetadata) -> std::result::Result<PluginMe
             ));
         }
     }
+    if raw.config_schema.len() > MAX_SCHEMA_BYTES {
+        return Err(format!(
+            "its config schema is {} bytes, over the limit of {MAX_SCHEMA_BYTES}",
+            raw.config_schema.len()
+        ));
+    }
+    if raw.network_hosts.len() > MAX_NETWORK_HOSTS {
+        return Err(format!(
+            "it declares {} network hosts; a plugin may declare at most {MAX_NETWORK_HOSTS}",
+            raw.network_hosts.len()
+        ));
+    }
+    for host in &raw.network_hosts {
+        let (kind, text) = match host {
+            wit::NetworkHost::Origin(origin) => ("origin", origin),
+            wit::NetworkHost::ConfigUrl(field) => ("config-url field", field),
+        };
+        if text.len() > MAX_NETWORK_HOST_BYTES || text.chars().any(char::is_control) {
+            return Err(format!(
+                "its network host {kind} `{}` must be at most {MAX_NETWORK_HOST_BYTES} bytes without control characters",
+                crate::redaction::display_safe(text, 80)
+            ));
+        }
+    }
     let config_schema: Value = serde_json::from_str(&raw.config_schema)
         .map_err(|error| format!("its config schema is not valid JSON: {error}"))?;
     if !config_schema.is_object() {
@@ -481,6 +516,40 @@ fn convert_metadata(raw: wit::ConnectorMetadata) -> std::result::Result<PluginMe
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn metadata() -> wit::ConnectorMetadata {
+        wit::ConnectorMetadata {
+            id: "x".into(),
+            name: "X".into(),
+            description: "d".into(),
+            version: "1.0.0".into(),
+            config_schema: "{}".into(),
+            network_hosts: vec![],
+            uses_templates: false,
+        }
+    }
+
+    #[test]
+    fn oversized_metadata_is_refused_with_a_reason() {
+        let mut huge_schema = metadata();
+        huge_schema.config_schema = format!("{{\"d\":\"{}\"}}", "a".repeat(300 << 10));
+        assert!(convert_metadata(huge_schema).unwrap_err().contains("config schema is"));
+        let mut many_hosts = metadata();
+        many_hosts.network_hosts = vec![wit::NetworkHost::Origin("https://a.example.com".into()); 10_000];
+        assert!(
+            convert_metadata(many_hosts)
+                .unwrap_err()
+                .contains("10000 network hosts")
+        );
+        let mut long_host = metadata();
+        long_host.network_hosts = vec![wit::NetworkHost::ConfigUrl(format!("f\n{}", "x".repeat(1 << 20)))];
+        let error = convert_metadata(long_host).unwrap_err();
+        assert!(error.len() < 400 && !error.contains('\n'), "{error}");
+        let mut long_name = metadata();
+        long_name.name = "n".repeat(1 << 20);
+        assert!(convert_metadata(long_name).unwrap_err().contains("at most 100 bytes"));
+        assert!(convert_metadata(metadata()).is_ok());
+    }
 
     #[test]
     fn format_checks_name_the_problem() {
