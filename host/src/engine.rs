@@ -5,7 +5,6 @@
 //! only, epoch interruption always on, no fuel, and no precompiled artifacts
 //! (self-hosters drop `.wasm` files; the host compiles them itself).
 
-use std::path::Path;
 use std::thread;
 use std::time::Duration;
 use wasmtime::{Config, Engine};
@@ -90,17 +89,14 @@ impl Default for Limits {
     }
 }
 
-/// Builds the engine: component model, async, epoch interruption, and the
-/// on-disk compilation cache when `cache_dir` is given.
-pub(crate) fn build_engine(cache_dir: Option<&Path>) -> wasmtime::Result<Engine> {
+/// Builds the engine: component model, async, epoch interruption.
+///
+/// wasmtime's own cache is not used: it trusts whatever its folder holds.
+/// The host's [`crate::compile_cache`] verifies entries before loading them.
+pub(crate) fn build_engine() -> wasmtime::Result<Engine> {
     let mut config = Config::new();
     config.wasm_component_model(true);
     config.epoch_interruption(true);
-    if let Some(dir) = cache_dir {
-        let mut cache = wasmtime::CacheConfig::new();
-        cache.with_directory(dir);
-        config.cache(Some(wasmtime::Cache::new(cache)?));
-    }
     let engine = Engine::new(&config)?;
     start_epoch_ticker(&engine)?;
     Ok(engine)

@@ -2,6 +2,7 @@
 //! SMS connector with its config, and send.
 
 use crate::bindings::wit;
+use crate::compile_cache::CompileCache;
 use crate::config::{ConnectorConfig, Redactor};
 use crate::engine::{self, Limits};
 use crate::error::{ConnectorError, Error, ErrorCode, Result};
@@ -52,8 +53,9 @@ impl HostBuilder {
         self
     }
 
-    /// Caches compiled plugins in `dir` (wasmtime's own cache, keyed by the
-    /// plugin bytes and the engine's settings), so restarts skip compiling.
+    /// Caches compiled plugins in `dir` (the host's own cache, keyed and
+    /// verified by SHA-256; see [`crate::compile_cache`]), so restarts skip
+    /// compiling. `build` refuses a folder writable by group or others.
     pub fn cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.cache_dir = Some(dir.into());
         self
@@ -61,8 +63,12 @@ impl HostBuilder {
 
     /// Creates the engine, the epoch ticker and the shared HTTP client.
     pub fn build(self) -> Result<Host> {
-        let engine = engine::build_engine(self.cache_dir.as_deref())
+        let engine = engine::build_engine()
             .map_err(|error| Error::Setup(format!("cannot create the WebAssembly engine: {error:#}")))?;
+        let cache = match &self.cache_dir {
+            Some(dir) => Some(Arc::new(CompileCache::open(dir, &engine).map_err(Error::Setup)?)),
+            None => None,
+        };
         let linker = sandbox::linker(&engine)
             .map_err(|error| Error::Setup(format!("cannot link the host interfaces: {error:#}")))?;
         let http = HttpCapability::new(self.overrides, self.network, &self.limits)?;
@@ -71,6 +77,7 @@ impl HostBuilder {
             linker: Arc::new(linker),
             http: Arc::new(http),
             limits: self.limits,
+            cache,
             plugins: RwLock::new(BTreeMap::new()),
             active: RwLock::new(None),
         })
@@ -87,6 +94,7 @@ pub struct Host {
     linker: Arc<Linker<SendState>>,
     http: Arc<HttpCapability>,
     limits: Limits,
+    cache: Option<Arc<CompileCache>>,
     plugins: RwLock<BTreeMap<String, Plugin>>,
     active: RwLock<Option<Arc<ActiveConnector>>>,
 }
@@ -149,6 +157,7 @@ impl Host {
             &self.linker,
             &self.http,
             &self.limits,
+            self.cache.clone(),
             file.clone(),
             bytes,
         )

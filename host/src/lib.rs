@@ -26,6 +26,7 @@
 
 mod allowed_hosts;
 mod bindings;
+pub mod compile_cache;
 pub mod config;
 mod cpu_time;
 mod engine;

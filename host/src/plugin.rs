@@ -8,6 +8,7 @@
 
 use crate::allowed_hosts::{AllowedHosts, AllowedOrigin};
 use crate::bindings::{self, SmsConnectorPre, wit};
+use crate::compile_cache::CompileCache;
 use crate::config::{ConnectorConfig, Redactor, secret_fields};
 use crate::engine::Limits;
 use crate::error::{Error, Result};
@@ -154,6 +155,7 @@ pub(crate) async fn load(
     linker: &Linker<SendState>,
     http: &Arc<HttpCapability>,
     limits: &Limits,
+    cache: Option<Arc<CompileCache>>,
     file: PathBuf,
     bytes: Vec<u8>,
 ) -> Result<Plugin> {
@@ -171,7 +173,9 @@ pub(crate) async fn load(
     }
     check_format(&bytes).map_err(&fail)?;
     check_counts(&bytes, limits).map_err(&fail)?;
-    let component = compile(engine, bytes, limits.compile_timeout).await.map_err(&fail)?;
+    let component = compile(engine, cache, bytes, limits.compile_timeout)
+        .await
+        .map_err(&fail)?;
     let contract = check_contract(engine, &component).map_err(&fail)?;
     let instance_pre = linker
         .instantiate_pre(&component)
@@ -302,13 +306,26 @@ fn read_regular_file(path: &Path, max_bytes: u64) -> std::result::Result<Vec<u8>
 /// take far longer), so it runs off the async workers; wasmtime cannot
 /// cancel a compile, so past the deadline the load fails and the thread
 /// finishes in the background, its result dropped.
-async fn compile(engine: &Engine, bytes: Vec<u8>, timeout: Duration) -> std::result::Result<Component, String> {
+async fn compile(
+    engine: &Engine,
+    cache: Option<Arc<CompileCache>>,
+    bytes: Vec<u8>,
+    timeout: Duration,
+) -> std::result::Result<Component, String> {
     let (send, receive) = tokio::sync::oneshot::channel();
     let engine = engine.clone();
     std::thread::Builder::new()
         .name("smshost-compile".into())
         .spawn(move || {
-            let _ = send.send(Component::new(&engine, &bytes));
+            if let Some(component) = cache.as_ref().and_then(|cache| cache.load(&engine, &bytes)) {
+                let _ = send.send(Ok(component));
+                return;
+            }
+            let compiled = Component::new(&engine, &bytes);
+            if let (Some(cache), Ok(component)) = (&cache, &compiled) {
+                cache.store(&bytes, component);
+            }
+            let _ = send.send(compiled);
         })
         .map_err(|error| format!("cannot start a compile thread: {error}"))?;
     match tokio::time::timeout(timeout, receive).await {

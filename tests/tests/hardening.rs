@@ -397,3 +397,50 @@ async fn private_networks_and_plain_http_need_the_operators_grant() {
     hostile(&host, config).await.unwrap_err();
     assert_eq!(mock.requests().len(), 2);
 }
+
+#[tokio::test]
+async fn a_swapped_cache_entry_is_recompiled_never_run() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = temp_dir("cache");
+    let cache = dir.join("cache");
+    let cached = || HostBuilder::new().limits(limits()).cache_dir(&cache).build().unwrap();
+    let host = cached();
+    load(&host, "twilio").await;
+    load(&host, "http_sms").await;
+    let mut entries: Vec<_> = std::fs::read_dir(&cache)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "cwasm"))
+        .collect();
+    entries.sort();
+    assert_eq!(entries.len(), 2, "{entries:?}");
+    // Swap the two entries, artifacts and sidecars together.
+    let sidecar = |path: &std::path::Path| path.with_extension("sha256");
+    let parked = dir.join("parked");
+    for rename in [
+        (&entries[0], &parked),
+        (&entries[1], &entries[0]),
+        (&parked, &entries[1]),
+    ] {
+        std::fs::rename(rename.0, rename.1).unwrap();
+    }
+    let (first, second) = (sidecar(&entries[0]), sidecar(&entries[1]));
+    std::fs::rename(&first, &parked).unwrap();
+    std::fs::rename(&second, &first).unwrap();
+    std::fs::rename(&parked, &second).unwrap();
+
+    let host = cached();
+    let twilio = host.load_file(wasm("twilio")).await.unwrap();
+    assert_eq!(
+        twilio.id(),
+        "twilio-short-message-service",
+        "the host ran the wrong plugin"
+    );
+    let http_sms = host.load_file(wasm("http_sms")).await.unwrap();
+    assert_eq!(http_sms.id(), "http-sms");
+
+    // A folder others can write is refused with the reason.
+    std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let error = HostBuilder::new().cache_dir(&cache).build().err().expect("refused");
+    assert!(error.to_string().contains("writable by group or others"), "{error}");
+}
