@@ -294,7 +294,14 @@ async fn cache_dir_keeps_compiled_plugins() {
         let output = smshost(args(&["--cache-dir", &cache_arg, "inspect", &plugin])).await;
         assert_eq!(output.status.code(), Some(0), "stderr: {}", stderr(&output));
     }
-    let cached = std::fs::read_dir(cache.join("modules")).expect("cache written").count();
+    let cached = std::fs::read_dir(&cache)
+        .expect("cache written")
+        .filter(|entry| {
+            entry
+                .as_ref()
+                .is_ok_and(|e| e.path().extension().is_some_and(|ext| ext == "cwasm"))
+        })
+        .count();
     assert!(cached > 0, "no compiled artifact in {}", cache.display());
     let _ = std::fs::remove_dir_all(&cache);
 }
