@@ -15,8 +15,11 @@
 //! | `api.example.com` (config-url) | a bare host from a config field means `https://api.example.com` |
 //!
 //! Rejected at load time: other schemes, paths, queries, userinfo, a `*`
-//! anywhere but a whole leading label, and a wildcard directly over a public
-//! suffix-like single label (`https://*.com`).
+//! anywhere but a whole leading label, and a wildcard over a public suffix
+//! per the Public Suffix List embedded by the `psl` crate (`https://*.com`,
+//! `https://*.co.uk`, `https://*.s3.amazonaws.com`). A wildcard matches only
+//! hosts in its own registrable domain, so `https://*.amazonaws.com` does not
+//! reach `bucket.s3.amazonaws.com` (a public suffix under it).
 //!
 //! # Matching rules
 //!
@@ -66,7 +69,8 @@ impl AllowedOrigin {
     /// Parses `scheme://host[:port]` (see the module docs for the forms).
     pub fn parse(entry: &str) -> Result<Self, AllowedHostError> {
         let fail = |reason| AllowedHostError {
-            entry: entry.to_string(),
+            // The entry comes from a plugin: shown escaped and capped.
+            entry: crate::redaction::display_safe(entry, 200),
             reason,
         };
         let (scheme, rest) = entry
@@ -101,6 +105,11 @@ impl AllowedOrigin {
                 .is_some_and(|tld| tld.chars().all(|c| c.is_ascii_digit()))
             {
                 return Err(fail("a wildcard cannot cover IP addresses"));
+            }
+            if psl::domain_str(suffix).is_none() {
+                return Err(fail(
+                    "a wildcard cannot cover a public suffix (such as `co.uk` or `github.io`), where anyone can register a name",
+                ));
             }
             HostPattern::Subdomains(suffix.to_string())
         } else if host.contains('*') {
@@ -146,9 +155,14 @@ impl AllowedOrigin {
         let host = host.trim_end_matches('.').to_ascii_lowercase();
         match &self.host {
             HostPattern::Exact(exact) => host == *exact,
-            HostPattern::Subdomains(suffix) => host
-                .strip_suffix(suffix.as_str())
-                .is_some_and(|prefix| prefix.len() > 1 && prefix.ends_with('.')),
+            HostPattern::Subdomains(suffix) => {
+                host.strip_suffix(suffix.as_str())
+                    .is_some_and(|prefix| prefix.len() > 1 && prefix.ends_with('.'))
+                    // Only within the wildcard's own registrable domain:
+                    // `*.amazonaws.com` must not reach `bucket.s3.amazonaws.com`,
+                    // a public suffix under it where strangers hold names.
+                    && psl::domain_str(&host) == psl::domain_str(suffix)
+            }
         }
     }
 }
@@ -269,6 +283,13 @@ mod tests {
         assert!(!allows("https://*.twilio.com", "https://twilio.com/x"));
         assert!(!allows("https://*.twilio.com", "https://eviltwilio.com/x"));
         assert!(!allows("https://*.twilio.com", "https://.twilio.com/x"));
+        // Not past a public suffix below the wildcard.
+        assert!(allows("https://*.amazonaws.com", "https://api.amazonaws.com/"));
+        assert!(!allows("https://*.amazonaws.com", "https://bucket.s3.amazonaws.com/"));
+        assert!(!allows(
+            "https://*.amazonaws.com",
+            "https://evil.compute.amazonaws.com/"
+        ));
     }
 
     #[test]
@@ -288,6 +309,9 @@ mod tests {
             "*://*:*",
             "https://*.0.1",
             "https://*.168.1.1",
+            "https://*.co.uk",
+            "https://*.github.io",
+            "https://*.s3.amazonaws.com",
         ] {
             assert!(AllowedOrigin::parse(entry).is_err(), "{entry} must be refused");
         }

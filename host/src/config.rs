@@ -8,7 +8,6 @@
 //! fields. Fields the connector's JSON Schema marks `"writeOnly": true` are
 //! secrets: [`Redactor`] masks their values in anything the host prints.
 
-use crate::phone::PhoneNumber;
 use serde_json::{Map, Value};
 
 /// A parsed connector config.
@@ -71,13 +70,29 @@ impl ConnectorConfig {
 
     /// A copy with every secret field's value replaced by `"********"`.
     pub fn masked(&self, secret_fields: &[String]) -> Value {
-        let mut object = self.object.clone();
+        let mut root = Value::Object(self.object.clone());
         for field in secret_fields {
-            if let Some(value) = object.get_mut(field) {
+            if let Some(value) = root.as_object_mut().and_then(|object| object.get_mut(field)) {
                 *value = Value::String(MASK.to_string());
+                continue;
+            }
+            let segments: Vec<&str> = field.split('.').collect();
+            mask_path(&mut root, &segments);
+        }
+        root
+    }
+}
+
+fn mask_path(value: &mut Value, segments: &[&str]) {
+    match (value, segments.split_first()) {
+        (value, None) => *value = Value::String(MASK.to_string()),
+        (Value::Array(items), Some(_)) => items.iter_mut().for_each(|item| mask_path(item, segments)),
+        (Value::Object(object), Some((first, rest))) => {
+            if let Some(next) = object.get_mut(*first) {
+                mask_path(next, rest);
             }
         }
-        Value::Object(object)
+        _ => {}
     }
 }
 
@@ -92,92 +107,50 @@ fn kind(value: &Value) -> &'static str {
     }
 }
 
-const MASK: &str = "********";
+use crate::redaction::MASK;
 
-/// The top-level properties a JSON Schema marks `"writeOnly": true`.
-pub(crate) fn secret_fields(schema: &Value) -> Vec<String> {
-    schema
-        .get("properties")
-        .and_then(Value::as_object)
-        .map(|properties| {
-            properties
-                .iter()
-                .filter(|(_, property)| property.get("writeOnly") == Some(&Value::Bool(true)))
-                .map(|(name, _)| name.clone())
-                .collect()
-        })
-        .unwrap_or_default()
+/// Deepest nesting of `properties` searched for secrets; real schemas
+/// nest two or three levels, and the bound keeps a hostile schema cheap.
+const MAX_SCHEMA_DEPTH: usize = 8;
+
+/// The properties a JSON Schema marks `"writeOnly": true`: top-level names
+/// (`authToken`), and dotted paths (`auth.token`) for `writeOnly` inside
+/// nested `properties` (also through `items` of arrays).
+pub fn secret_fields(schema: &Value) -> Vec<String> {
+    let mut fields = Vec::new();
+    collect_secret_fields(schema, "", 0, &mut fields);
+    fields
 }
 
-/// Masks secret values in text the host shows: errors, logs, receipts.
-///
-/// Built per config from its secret fields, so a provider that echoes a
-/// credential in its error body, or a connector that logs one, cannot leak
-/// it; per send it also masks the one-time code and the recipient.
-#[derive(Clone, Default)]
-pub(crate) struct Redactor {
-    /// Values and what replaces them, longest value first, so a value
-    /// containing another is masked whole.
-    masks: Vec<(String, String)>,
-}
-
-/// Shorter values are not masked: they would blank ordinary words and
-/// digits (a 3-character "secret" is no secret anyway).
-const MIN_SECRET_LEN: usize = 4;
-
-impl std::fmt::Debug for Redactor {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Redactor").field("masks", &self.masks.len()).finish()
+fn collect_secret_fields(schema: &Value, prefix: &str, depth: usize, out: &mut Vec<String>) {
+    if depth > MAX_SCHEMA_DEPTH {
+        return;
+    }
+    let schema = schema.get("items").unwrap_or(schema);
+    let Some(properties) = schema.get("properties").and_then(Value::as_object) else {
+        return;
+    };
+    for (name, property) in properties {
+        let path = if prefix.is_empty() {
+            name.clone()
+        } else {
+            format!("{prefix}.{name}")
+        };
+        if property.get("writeOnly") == Some(&Value::Bool(true)) {
+            out.push(path);
+        } else {
+            collect_secret_fields(property, &path, depth + 1, out);
+        }
     }
 }
 
-impl Redactor {
-    /// Collects the values of `secret_fields` in `config`.
-    pub fn new(config: &ConnectorConfig, secret_fields: &[String]) -> Self {
-        let secrets = secret_fields.iter().filter_map(|field| config.string_field(field));
-        Redactor::default().with_masks(secrets.map(|secret| (secret, MASK)))
-    }
-
-    /// A copy that also replaces each value with its mask, e.g. a one-time
-    /// code with `********` and a phone number with its redacted form.
-    pub fn with_masks<'a>(&self, masks: impl IntoIterator<Item = (&'a str, &'a str)>) -> Redactor {
-        let mut all = self.masks.clone();
-        all.extend(
-            masks
-                .into_iter()
-                .filter(|(value, _)| value.len() >= MIN_SECRET_LEN)
-                .map(|(value, mask)| (value.to_string(), mask.to_string())),
-        );
-        all.sort_by_key(|(value, _)| std::cmp::Reverse(value.len()));
-        Redactor { masks: all }
-    }
-
-    /// A copy that also masks a send's one-time code and recipient (E.164,
-    /// digits only, and the `%2B…` form a form body carries).
-    pub fn for_message(&self, code: &str, to: &PhoneNumber) -> Redactor {
-        let e164 = to.as_str();
-        let digits = &e164[1..];
-        let encoded = format!("%2B{digits}");
-        let shown = to.redacted();
-        self.with_masks([
-            (code, MASK),
-            (e164, &shown),
-            (encoded.as_str(), &shown),
-            (digits, &shown),
-        ])
-    }
-
-    /// `text` with every masked value replaced.
-    pub fn redact(&self, text: &str) -> String {
-        self.masks.iter().fold(text.to_string(), |text, (value, mask)| {
-            text.replace(value.as_str(), mask)
-        })
-    }
-}
+/// Masks secret values in what the host shows (see [`crate::redaction`]).
+pub(crate) use crate::redaction::Redactor;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::phone::PhoneNumber;
     use serde_json::json;
 
     #[test]

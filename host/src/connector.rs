@@ -147,20 +147,19 @@ impl Connector {
                 plugin: plugin.label().to_string(),
                 error: redact(ConnectorError::from(error), &masks),
             }),
-            Ok(Ok(receipt)) => Ok(Receipt {
-                send_id: message.send_id.clone(),
-                connector: plugin.id().to_string(),
-                to: to.clone(),
-                // A provider id or a summary key can echo the number or the
-                // code as well as a value can.
-                provider_message_id: receipt.provider_message_id.map(|id| masks.redact(&id)),
-                summary: receipt
-                    .summary
-                    .into_iter()
-                    .map(|(key, value)| (masks.redact(&key), masks.redact(&value)))
-                    .collect(),
-                elapsed_ms: elapsed.as_millis() as u64,
-            }),
+            Ok(Ok(receipt)) => {
+                // The id and the summary's keys can echo the number or the
+                // code as well as its values can: all are redacted and capped.
+                let (provider_message_id, summary) = masks.receipt(receipt.provider_message_id, receipt.summary);
+                Ok(Receipt {
+                    send_id: message.send_id.clone(),
+                    connector: plugin.id().to_string(),
+                    to: to.clone(),
+                    provider_message_id,
+                    summary,
+                    elapsed_ms: elapsed.as_millis() as u64,
+                })
+            }
         };
         // Debug level: an embedder (the daemon) writes the one info line per
         // send with what it knows (tenant, outcome); these add detail.
@@ -189,8 +188,6 @@ pub(crate) async fn acquire(sandboxes: &Arc<Semaphore>, limits: &Limits) -> Resu
     }
 }
 
-pub(crate) fn redact(mut error: ConnectorError, redactor: &Redactor) -> ConnectorError {
-    error.message = redactor.redact(&error.message);
-    error.provider_code = error.provider_code.map(|code| redactor.redact(&code));
-    error
+pub(crate) fn redact(error: ConnectorError, redactor: &Redactor) -> ConnectorError {
+    redactor.connector_error(error)
 }

@@ -5,7 +5,6 @@
 //! only, epoch interruption always on, no fuel, and no precompiled artifacts
 //! (self-hosters drop `.wasm` files; the host compiles them itself).
 
-use std::path::Path;
 use std::thread;
 use std::time::Duration;
 use wasmtime::{Config, Engine};
@@ -21,11 +20,13 @@ pub struct Limits {
     /// Linear memory one send may use. 64 MiB: Rust connectors use ~1 MiB,
     /// Python and JavaScript ones 9–13 MiB; the rest is headroom.
     pub memory_bytes: u64,
-    /// Time the guest may run per call: wall-clock time from instantiation,
-    /// minus time spent waiting on the host's HTTP capability (so WASI
-    /// sleeps and scheduling delays count against it). 1 s: signing and
-    /// JSON take microseconds, a Python guest's first call under 1 ms, so
-    /// this only stops runaway loops.
+    /// CPU time the guest may use per call: the calling thread's CPU time
+    /// measured around each poll of the call (`CLOCK_THREAD_CPUTIME_ID`),
+    /// minus the CPU the host's own imports used; waiting (HTTP, WASI
+    /// sleeps, a busy scheduler) is not charged. 1 s: signing and JSON take
+    /// microseconds, a Python guest's first call under 1 ms, so this only
+    /// stops runaway loops. (On non-Unix hosts it falls back to wall time
+    /// minus host-call time.)
     pub cpu_time: Duration,
     /// Wall-clock limit for a whole send (instantiate, run, all requests).
     /// 30 s: long enough for one slow provider, short enough that an auth
@@ -37,7 +38,8 @@ pub struct Limits {
     /// Largest response body a connector may receive. 1 MiB: SMS APIs answer
     /// with a few hundred bytes of JSON.
     pub max_response_bytes: u64,
-    /// Largest request body a connector may send. 1 MiB, for the same reason.
+    /// Largest request a connector may send: body, headers and URL
+    /// together. 1 MiB, for the same reason.
     pub max_request_bytes: u64,
     /// Sandboxes that may run at once across the runtime. Each may take
     /// `memory_bytes`, so this bounds guest memory at 32 × 64 MiB = 2 GiB in
@@ -49,6 +51,34 @@ pub struct Limits {
     /// [`crate::Error::Busy`]. 5 s: a burst queues briefly, a flood is
     /// refused instead of piling up memory and latency.
     pub queue_timeout: Duration,
+    /// Most headers in one request. 100: a signed provider request carries
+    /// about ten; `http`'s header map panics near 32,768.
+    pub max_request_headers: usize,
+    /// Largest URL plus header names and values of one request. 64 KiB:
+    /// real requests use under 2 KiB, and common servers refuse past 8-64 KiB.
+    pub max_header_bytes: usize,
+    /// HTTP requests one call may make, allowed or denied. 16: an SMS send
+    /// makes one or two (a token, then the message).
+    pub max_requests_per_call: u32,
+    /// Core instances one call may create. 64: a Rust connector creates 3,
+    /// the componentize-py example 14 (measured); 4x headroom for other
+    /// toolchains.
+    pub max_instances: usize,
+    /// Linear memories one call may create. 16: each reserves several GiB
+    /// of address space; the Rust and the componentize-py connectors
+    /// define 1 (their adapters share it).
+    pub max_memories: usize,
+    /// Tables one call may create. 64: the Rust and Python connectors
+    /// define 2.
+    pub max_tables: usize,
+    /// Largest plugin file read. 64 MiB: Rust connectors are 0.15-0.2 MiB,
+    /// the Python example 18 MiB (it bundles the interpreter).
+    pub max_plugin_bytes: u64,
+    /// Time one plugin may take to compile before its load fails. 120 s:
+    /// the Python example compiles in ~9 s (release) to ~40 s (unoptimised,
+    /// loaded machine). wasmtime cannot cancel a compile: the worker thread
+    /// finishes in the background and its result is dropped.
+    pub compile_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -62,21 +92,26 @@ impl Default for Limits {
             max_request_bytes: 1 << 20,
             max_concurrent_sends: 32,
             queue_timeout: Duration::from_secs(5),
+            max_request_headers: 100,
+            max_header_bytes: 64 << 10,
+            max_requests_per_call: 16,
+            max_instances: 64,
+            max_memories: 16,
+            max_tables: 64,
+            max_plugin_bytes: 64 << 20,
+            compile_timeout: Duration::from_secs(120),
         }
     }
 }
 
-/// Builds the engine: component model, async, epoch interruption, and the
-/// on-disk compilation cache when `cache_dir` is given.
-pub(crate) fn build_engine(cache_dir: Option<&Path>) -> wasmtime::Result<Engine> {
+/// Builds the engine: component model, async, epoch interruption.
+///
+/// wasmtime's own cache is not used: it trusts whatever its folder holds.
+/// The host's [`crate::compile_cache`] verifies entries before loading them.
+pub(crate) fn build_engine() -> wasmtime::Result<Engine> {
     let mut config = Config::new();
     config.wasm_component_model(true);
     config.epoch_interruption(true);
-    if let Some(dir) = cache_dir {
-        let mut cache = wasmtime::CacheConfig::new();
-        cache.with_directory(dir);
-        config.cache(Some(wasmtime::Cache::new(cache)?));
-    }
     let engine = Engine::new(&config)?;
     start_epoch_ticker(&engine)?;
     Ok(engine)

@@ -10,9 +10,13 @@
 
 use crate::allowed_hosts::{AllowedHosts, AllowedOrigin};
 use crate::bindings::wit_http::{HttpError, Request, Response};
+use crate::engine::Limits;
 use crate::error::{Error, Result};
+use crate::network::{self, NetworkPolicy, PublicOnlyResolver};
+use crate::redaction::Redactor;
 use reqwest::Url;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 /// Headers the host sets itself; a guest's values are dropped.
@@ -67,35 +71,48 @@ impl OriginOverride {
     }
 }
 
-/// The shared client and the limits it applies.
+/// The shared clients and the limits they apply.
 #[derive(Debug)]
 pub(crate) struct HttpCapability {
+    /// For requests to the plugins' own origins: resolves through
+    /// [`PublicOnlyResolver`] unless private networks are granted.
     client: reqwest::Client,
+    /// For requests an origin override routes: the operator chose the target.
+    routed_client: reqwest::Client,
+    policy: NetworkPolicy,
     overrides: Vec<OriginOverride>,
     request_timeout: Duration,
-    max_request_bytes: u64,
     max_response_bytes: u64,
 }
 
 impl HttpCapability {
-    pub(crate) fn new(
-        overrides: Vec<OriginOverride>,
-        request_timeout: Duration,
-        max_request_bytes: u64,
-        max_response_bytes: u64,
-    ) -> Result<Self> {
-        let client = reqwest::Client::builder()
-            // A redirect could lead anywhere; the connector sees the 3xx.
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("smshost/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|error| Error::Setup(format!("cannot build the HTTP client: {error}")))?;
+    /// The capability for `overrides` under `policy`, with the HTTP limits
+    /// of `limits` (`http_timeout`, `max_response_bytes`; the request-size
+    /// limits are applied per request).
+    pub(crate) fn new(overrides: Vec<OriginOverride>, policy: NetworkPolicy, limits: &Limits) -> Result<Self> {
+        let build = |public_only: bool| {
+            let builder = reqwest::Client::builder()
+                // A redirect could lead anywhere; the connector sees the 3xx.
+                .redirect(reqwest::redirect::Policy::none())
+                // A proxy would resolve names itself, past the address checks.
+                .no_proxy()
+                .user_agent(concat!("smshost/", env!("CARGO_PKG_VERSION")));
+            let builder = if public_only {
+                builder.dns_resolver(std::sync::Arc::new(PublicOnlyResolver))
+            } else {
+                builder
+            };
+            builder
+                .build()
+                .map_err(|error| Error::Setup(format!("cannot build the HTTP client: {error}")))
+        };
         Ok(HttpCapability {
-            client,
+            client: build(!policy.allow_private_networks)?,
+            routed_client: build(false)?,
+            policy,
             overrides,
-            request_timeout,
-            max_request_bytes,
-            max_response_bytes,
+            request_timeout: limits.http_timeout,
+            max_response_bytes: limits.max_response_bytes,
         })
     }
 
@@ -104,18 +121,17 @@ impl HttpCapability {
         &self,
         plugin: &str,
         allowed: &AllowedHosts,
+        redactor: &Redactor,
+        limits: &Limits,
         request: Request,
         deadline: Instant,
     ) -> std::result::Result<Response, HttpError> {
+        check_request_size(&request, limits)?;
         let url =
             Url::parse(&request.url).map_err(|error| HttpError::InvalidRequest(format!("invalid URL: {error}")))?;
         let origin = origin_of(&url);
         if !allowed.allows(&url) {
-            tracing::warn!(
-                plugin,
-                %origin,
-                "denied a request to an origin the plugin does not declare in its network hosts"
-            );
+            // Logged by the sandbox, against the call's log budget.
             return Err(HttpError::Denied(format!(
                 "{origin} is not among the plugin's network hosts"
             )));
@@ -129,33 +145,33 @@ impl HttpCapability {
         }
         let method = reqwest::Method::from_bytes(method.as_bytes())
             .map_err(|_| HttpError::InvalidRequest("unsupported method".into()))?;
-        if request.body.len() as u64 > self.max_request_bytes {
-            return Err(HttpError::InvalidRequest(format!(
-                "request body of {} bytes exceeds the {}-byte limit",
-                request.body.len(),
-                self.max_request_bytes
-            )));
-        }
-        let mut headers = HeaderMap::new();
+        let mut headers = HeaderMap::try_with_capacity(request.headers.len() + 1).map_err(too_many_headers)?;
         for (name, value) in &request.headers {
             let name = HeaderName::from_bytes(name.as_bytes())
                 .map_err(|_| HttpError::InvalidRequest(format!("invalid header name `{name}`")))?;
             if HOST_SET_HEADERS.contains(&name.as_str()) {
                 continue;
             }
+            // A provider may echo a credential back in its error body.
+            redactor.learn_header(name.as_str(), value);
             // The value may be a credential: never echo it.
             let value = HeaderValue::from_str(value)
                 .map_err(|_| HttpError::InvalidRequest(format!("invalid value for header `{name}`")))?;
-            headers.append(name, value);
+            headers.try_append(name, value).map_err(too_many_headers)?;
         }
-        let target = match self.overrides.iter().find_map(|o| o.apply(&url)) {
+        let (client, target) = match self.overrides.iter().find_map(|o| o.apply(&url)) {
             Some(target) => {
                 if let Ok(host) = HeaderValue::from_str(&authority_of(&url)) {
-                    headers.insert(reqwest::header::HOST, host);
+                    headers
+                        .try_insert(reqwest::header::HOST, host)
+                        .map_err(too_many_headers)?;
                 }
-                target
+                (&self.routed_client, target)
             }
-            None => url.clone(),
+            None => {
+                self.check_destination(&url, &origin)?;
+                (&self.client, url.clone())
+            }
         };
         let remaining = deadline.saturating_duration_since(Instant::now());
         if remaining.is_zero() {
@@ -163,8 +179,7 @@ impl HttpCapability {
         }
         let timeout = remaining.min(self.request_timeout);
         let started = Instant::now();
-        let result = self
-            .client
+        let result = client
             .request(method.clone(), target)
             .headers(headers)
             .body(request.body)
@@ -175,7 +190,8 @@ impl HttpCapability {
             Ok(response) => response,
             Err(error) => {
                 let error = transport_error(error);
-                tracing::info!(plugin, %method, %origin, path = url.path(), ?error, "request failed");
+                let path = shown_path(&url, redactor);
+                tracing::info!(plugin, %method, %origin, %path, ?error, "request failed");
                 return Err(error);
             }
         };
@@ -213,7 +229,7 @@ impl HttpCapability {
             plugin,
             %method,
             %origin,
-            path = url.path(),
+            path = %shown_path(&url, redactor),
             status,
             elapsed_ms = started.elapsed().as_millis() as u64,
             "provider answered"
@@ -224,6 +240,80 @@ impl HttpCapability {
             body,
         })
     }
+}
+
+/// The URL path as the log shows it: redacted (a path can hold the number,
+/// the code or an account secret), escaped and capped; never the query,
+/// which often carries credentials.
+fn shown_path(url: &Url, redactor: &Redactor) -> String {
+    let path = percent_encoding::percent_decode_str(url.path()).decode_utf8_lossy();
+    let shown = redactor.redact_display(&path, 200);
+    if url.query().is_some() {
+        format!("{shown}?…")
+    } else {
+        shown
+    }
+}
+
+impl HttpCapability {
+    /// Applies the network policy to a request that no override routes:
+    /// plain HTTP and non-public IP literals need the operator's grant
+    /// (names are checked when they resolve, by [`PublicOnlyResolver`]).
+    fn check_destination(&self, url: &Url, origin: &str) -> std::result::Result<(), HttpError> {
+        if url.scheme() == "http" && !self.policy.allow_http {
+            return Err(HttpError::Denied(format!(
+                "{origin} is plain HTTP, which this host does not allow (the operator can grant it)"
+            )));
+        }
+        let ip = match url.host() {
+            Some(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
+            Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
+            _ => None,
+        };
+        if let Some(ip) = ip
+            && !self.policy.allow_private_networks
+            && !network::is_public(ip)
+        {
+            return Err(HttpError::Denied(format!(
+                "{origin} is a private or reserved address, which this host does not allow (the operator can grant private networks)"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Refuses a request whose guest-chosen sizes exceed the limits, before
+/// any of it is copied into a header map: header count, URL plus header
+/// bytes, and the whole request (body, headers, URL).
+fn check_request_size(request: &Request, limits: &Limits) -> std::result::Result<(), HttpError> {
+    if request.headers.len() > limits.max_request_headers {
+        return Err(HttpError::InvalidRequest(format!(
+            "{} headers exceed the limit of {}",
+            request.headers.len(),
+            limits.max_request_headers
+        )));
+    }
+    let header_bytes = request.headers.iter().fold(request.url.len(), |sum, (name, value)| {
+        sum.saturating_add(name.len()).saturating_add(value.len())
+    });
+    if header_bytes > limits.max_header_bytes {
+        return Err(HttpError::InvalidRequest(format!(
+            "the URL and headers take {header_bytes} bytes, over the limit of {}",
+            limits.max_header_bytes
+        )));
+    }
+    let total = (header_bytes as u64).saturating_add(request.body.len() as u64);
+    if total > limits.max_request_bytes {
+        return Err(HttpError::InvalidRequest(format!(
+            "the request takes {total} bytes (body, headers and URL), over the limit of {}",
+            limits.max_request_bytes
+        )));
+    }
+    Ok(())
+}
+
+fn too_many_headers(_: reqwest::header::MaxSizeReached) -> HttpError {
+    HttpError::InvalidRequest("too many headers".to_string())
 }
 
 fn origin_of(url: &Url) -> String {

@@ -29,14 +29,22 @@
 
 mod allowed_hosts;
 mod bindings;
+mod compile_cache;
 mod config;
 mod connector;
+mod cpu_time;
 mod engine;
 mod error;
+mod guest_output;
 mod http;
 mod message;
+mod network;
 mod phone;
 mod plugin;
+// Inside the crate so the properties can reach private helpers.
+#[cfg(test)]
+mod properties;
+mod redaction;
 mod runtime;
 mod sandbox;
 mod template;
@@ -48,9 +56,20 @@ pub use engine::Limits;
 pub use error::{ConnectorError, Error, ErrorCode, PluginFailure, Result};
 pub use http::OriginOverride;
 pub use message::{OutgoingMessage, UnknownUsageType, UsageType};
+pub use network::NetworkPolicy;
 pub use phone::{PhoneError, PhoneNumber};
 pub use plugin::{NetworkHost, Plugin, PluginMetadata};
+pub use redaction::display_safe;
 pub use runtime::{LoadReport, Runtime, RuntimeBuilder, plugin_files};
+
+/// Internals the `host/fuzz` targets drive; not part of the API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::config::secret_fields;
+    pub use crate::redaction::Redactor;
+    pub use crate::template::{check_templates, render, render_entry, select};
+}
 
 /// `text` cut to at most `max` bytes on a character boundary, with `…`.
 pub(crate) fn truncate(text: &str, max: usize) -> String {

@@ -8,6 +8,7 @@
 
 use crate::allowed_hosts::{AllowedHosts, AllowedOrigin};
 use crate::bindings::{self, SmsConnectorPre, wit};
+use crate::compile_cache::CompileCache;
 use crate::config::{ConnectorConfig, Redactor, secret_fields};
 use crate::engine::Limits;
 use crate::error::{Error, Result};
@@ -155,6 +156,7 @@ pub(crate) async fn load(
     linker: &Linker<SendState>,
     http: &Arc<HttpCapability>,
     limits: &Limits,
+    cache: Option<Arc<CompileCache>>,
     file: PathBuf,
     bytes: Vec<u8>,
 ) -> Result<Plugin> {
@@ -163,14 +165,18 @@ pub(crate) async fn load(
         file: file.clone(),
         reason,
     };
+    if bytes.len() as u64 > limits.max_plugin_bytes {
+        return Err(fail(format!(
+            "it is {} bytes, over the plugin size limit of {}",
+            bytes.len(),
+            limits.max_plugin_bytes
+        )));
+    }
     check_format(&bytes).map_err(&fail)?;
-    // Compiling is CPU-heavy (tens of ms for Rust, seconds for Python and
-    // JavaScript guests): keep it off the async workers.
-    let compile_engine = engine.clone();
-    let component = tokio::task::spawn_blocking(move || Component::new(&compile_engine, &bytes))
+    check_counts(&bytes, limits).map_err(&fail)?;
+    let component = compile(engine, cache, bytes, limits.compile_timeout)
         .await
-        .map_err(|error| fail(format!("compilation was interrupted: {error}")))?
-        .map_err(|error| fail(format!("not a valid component: {error:#}")))?;
+        .map_err(&fail)?;
     let contract = check_contract(engine, &component).map_err(&fail)?;
     let instance_pre = linker
         .instantiate_pre(&component)
@@ -219,6 +225,156 @@ pub(crate) async fn load(
             load_time: started.elapsed(),
         }),
     })
+}
+
+/// Reads a plugin file: only a regular file (a FIFO or device named
+/// `x.wasm` would block or never end), at most `max_bytes`.
+///
+/// The metadata is checked without opening, then the file is opened
+/// non-blocking and checked again (it may have been swapped in between),
+/// and the read stops one byte past the cap.
+pub(crate) async fn read_plugin_file(path: &Path, max_bytes: u64) -> Result<Vec<u8>> {
+    let path = path.to_path_buf();
+    let task_path = path.clone();
+    let read = tokio::task::spawn_blocking(move || read_regular_file(&task_path, max_bytes));
+    match read.await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(ReadError::Io(error))) => Err(Error::Io {
+            path,
+            reason: error.to_string(),
+        }),
+        Ok(Err(ReadError::Refused(reason))) => Err(Error::Load { file: path, reason }),
+        Err(error) => Err(Error::Io {
+            path,
+            reason: format!("reading was interrupted: {error}"),
+        }),
+    }
+}
+
+enum ReadError {
+    Io(std::io::Error),
+    Refused(String),
+}
+
+fn read_regular_file(path: &Path, max_bytes: u64) -> std::result::Result<Vec<u8>, ReadError> {
+    use std::io::Read;
+    let not_regular = |kind: std::fs::FileType| {
+        let what = if kind.is_dir() {
+            "a directory"
+        } else {
+            "not a regular file (a FIFO, socket or device)"
+        };
+        ReadError::Refused(format!("it is {what}; plugins must be regular files"))
+    };
+    let too_big =
+        |size: u64| ReadError::Refused(format!("it is {size} bytes, over the plugin size limit of {max_bytes}"));
+    let metadata = std::fs::metadata(path).map_err(ReadError::Io)?;
+    if !metadata.is_file() {
+        return Err(not_regular(metadata.file_type()));
+    }
+    if metadata.len() > max_bytes {
+        return Err(too_big(metadata.len()));
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // Opening a FIFO for reading blocks until a writer appears; with
+        // O_NONBLOCK it returns at once and the check below refuses it.
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path).map_err(ReadError::Io)?;
+    let metadata = file.metadata().map_err(ReadError::Io)?;
+    if !metadata.is_file() {
+        return Err(not_regular(metadata.file_type()));
+    }
+    let mut bytes = Vec::new();
+    bytes
+        .try_reserve(metadata.len().min(max_bytes) as usize)
+        .map_err(|_| ReadError::Refused("not enough memory to read it".to_string()))?;
+    file.take(max_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(ReadError::Io)?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(too_big(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+/// Compiles on a worker thread with a deadline. Compiling is CPU-heavy
+/// (tens of ms for Rust, seconds for Python guests, and a hostile file can
+/// take far longer), so it runs off the async workers; wasmtime cannot
+/// cancel a compile, so past the deadline the load fails and the thread
+/// finishes in the background, its result dropped.
+async fn compile(
+    engine: &Engine,
+    cache: Option<Arc<CompileCache>>,
+    bytes: Vec<u8>,
+    timeout: Duration,
+) -> std::result::Result<Component, String> {
+    let (send, receive) = tokio::sync::oneshot::channel();
+    let engine = engine.clone();
+    std::thread::Builder::new()
+        .name("smshost-compile".into())
+        .spawn(move || {
+            if let Some(component) = cache.as_ref().and_then(|cache| cache.load(&engine, &bytes)) {
+                let _ = send.send(Ok(component));
+                return;
+            }
+            let compiled = Component::new(&engine, &bytes);
+            if let (Some(cache), Ok(component)) = (&cache, &compiled) {
+                cache.store(&bytes, component);
+            }
+            let _ = send.send(compiled);
+        })
+        .map_err(|error| format!("cannot start a compile thread: {error}"))?;
+    match tokio::time::timeout(timeout, receive).await {
+        Err(_) => Err(format!(
+            "compiling took longer than {timeout:?} (the compile limit); it was abandoned"
+        )),
+        Ok(Err(_)) => Err("compilation was interrupted".to_string()),
+        Ok(Ok(Err(error))) => Err(format!("not a valid component: {error:#}")),
+        Ok(Ok(Ok(component))) => Ok(component),
+    }
+}
+
+/// Refuses, before compiling, a component that declares more core
+/// memories, tables or instances than one call may create: each memory
+/// reserves gigabytes of address space, so this is cheaper to say at load
+/// than to fail every send. The limiter enforces the same limits at
+/// instantiation, where the true counts are known.
+fn check_counts(bytes: &[u8], limits: &Limits) -> std::result::Result<(), String> {
+    use wasmparser::Payload;
+    let (mut memories, mut tables, mut instances) = (0usize, 0usize, 0usize);
+    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+        // Malformed input is for the compiler to report.
+        let Ok(payload) = payload else { break };
+        match payload {
+            Payload::MemorySection(section) => memories += section.count() as usize,
+            Payload::TableSection(section) => tables += section.count() as usize,
+            // Only instantiations create instances (and memories); a bag of
+            // re-exported items does not. Imported memories are shared.
+            Payload::InstanceSection(section) => {
+                instances += section
+                    .into_iter()
+                    .flatten()
+                    .filter(|instance| matches!(instance, wasmparser::Instance::Instantiate { .. }))
+                    .count()
+            }
+            _ => {}
+        }
+    }
+    for (what, count, max) in [
+        ("linear memories", memories, limits.max_memories),
+        ("tables", tables, limits.max_tables),
+        ("core instances", instances, limits.max_instances),
+    ] {
+        if count > max {
+            return Err(format!("it declares {count} {what}; a plugin may have at most {max}"));
+        }
+    }
+    Ok(())
 }
 
 /// Refuses what is not a component before wasmtime sees it.
@@ -284,6 +440,17 @@ fn import_error(error: &wasmtime::Error) -> String {
     }
 }
 
+/// Largest config schema accepted: real ones are 1-5 KiB; 256 KiB leaves
+/// room while keeping a hostile schema from costing memory on every load.
+const MAX_SCHEMA_BYTES: usize = 256 << 10;
+
+/// Most network hosts a plugin may declare: connectors declare one to
+/// three; the allowlist is scanned on every request.
+const MAX_NETWORK_HOSTS: usize = 32;
+
+/// Longest network host entry (an origin is well under 256 bytes).
+const MAX_NETWORK_HOST_BYTES: usize = 256;
+
 fn convert_metadata(raw: wit::ConnectorMetadata) -> std::result::Result<PluginMetadata, String> {
     let valid_id = !raw.id.is_empty()
         && raw.id.len() <= 64
@@ -316,6 +483,30 @@ fn convert_metadata(raw: wit::ConnectorMetadata) -> std::result::Result<PluginMe
             ));
         }
     }
+    if raw.config_schema.len() > MAX_SCHEMA_BYTES {
+        return Err(format!(
+            "its config schema is {} bytes, over the limit of {MAX_SCHEMA_BYTES}",
+            raw.config_schema.len()
+        ));
+    }
+    if raw.network_hosts.len() > MAX_NETWORK_HOSTS {
+        return Err(format!(
+            "it declares {} network hosts; a plugin may declare at most {MAX_NETWORK_HOSTS}",
+            raw.network_hosts.len()
+        ));
+    }
+    for host in &raw.network_hosts {
+        let (kind, text) = match host {
+            wit::NetworkHost::Origin(origin) => ("origin", origin),
+            wit::NetworkHost::ConfigUrl(field) => ("config-url field", field),
+        };
+        if text.len() > MAX_NETWORK_HOST_BYTES || text.chars().any(char::is_control) {
+            return Err(format!(
+                "its network host {kind} `{}` must be at most {MAX_NETWORK_HOST_BYTES} bytes without control characters",
+                crate::redaction::display_safe(text, 80)
+            ));
+        }
+    }
     let config_schema: Value = serde_json::from_str(&raw.config_schema)
         .map_err(|error| format!("its config schema is not valid JSON: {error}"))?;
     if !config_schema.is_object() {
@@ -343,6 +534,40 @@ fn convert_metadata(raw: wit::ConnectorMetadata) -> std::result::Result<PluginMe
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn metadata() -> wit::ConnectorMetadata {
+        wit::ConnectorMetadata {
+            id: "x".into(),
+            name: "X".into(),
+            description: "d".into(),
+            version: "1.0.0".into(),
+            config_schema: "{}".into(),
+            network_hosts: vec![],
+            uses_templates: false,
+        }
+    }
+
+    #[test]
+    fn oversized_metadata_is_refused_with_a_reason() {
+        let mut huge_schema = metadata();
+        huge_schema.config_schema = format!("{{\"d\":\"{}\"}}", "a".repeat(300 << 10));
+        assert!(convert_metadata(huge_schema).unwrap_err().contains("config schema is"));
+        let mut many_hosts = metadata();
+        many_hosts.network_hosts = vec![wit::NetworkHost::Origin("https://a.example.com".into()); 10_000];
+        assert!(
+            convert_metadata(many_hosts)
+                .unwrap_err()
+                .contains("10000 network hosts")
+        );
+        let mut long_host = metadata();
+        long_host.network_hosts = vec![wit::NetworkHost::ConfigUrl(format!("f\n{}", "x".repeat(1 << 20)))];
+        let error = convert_metadata(long_host).unwrap_err();
+        assert!(error.len() < 400 && !error.contains('\n'), "{error}");
+        let mut long_name = metadata();
+        long_name.name = "n".repeat(1 << 20);
+        assert!(convert_metadata(long_name).unwrap_err().contains("at most 100 bytes"));
+        assert!(convert_metadata(metadata()).is_ok());
+    }
 
     #[test]
     fn format_checks_name_the_problem() {

@@ -10,11 +10,13 @@
 //! A [`Connector`] holds its own [`Plugin`], so sends in flight — and
 //! handles made before the swap — keep the version they started with.
 
+use crate::compile_cache::CompileCache;
 use crate::config::{ConnectorConfig, Redactor};
 use crate::connector::Connector;
 use crate::engine::{self, Limits};
 use crate::error::{ConnectorError, Error, ErrorCode, Result};
 use crate::http::{HttpCapability, OriginOverride};
+use crate::network::NetworkPolicy;
 use crate::plugin::{self, Plugin};
 use crate::sandbox::{self, Sandbox, SendState};
 use crate::template;
@@ -32,6 +34,7 @@ pub struct RuntimeBuilder {
     limits: Limits,
     overrides: Vec<OriginOverride>,
     cache_dir: Option<PathBuf>,
+    network: NetworkPolicy,
 }
 
 impl RuntimeBuilder {
@@ -52,7 +55,15 @@ impl RuntimeBuilder {
         self
     }
 
-    /// Caches compiled plugins in `dir`, so restarts skip compiling.
+    /// What requests may reach beyond the allowlists (private networks,
+    /// plain HTTP); the default grants neither.
+    pub fn network_policy(mut self, policy: NetworkPolicy) -> Self {
+        self.network = policy;
+        self
+    }
+
+    /// Caches compiled plugins in `dir` (the host's own cache, keyed and
+    /// verified by SHA-256), so restarts skip compiling.
     pub fn cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.cache_dir = Some(dir.into());
         self
@@ -61,34 +72,22 @@ impl RuntimeBuilder {
     /// Creates the engine, the epoch ticker, the linker and the shared HTTP
     /// client.
     pub fn build(self) -> Result<Runtime> {
-        // wasmtime wants an absolute cache path; a relative one means
-        // "relative to where I started", as everywhere else.
-        let cache_dir = match self.cache_dir {
-            Some(dir) if dir.is_relative() => Some(
-                std::env::current_dir()
-                    .map_err(|error| {
-                        Error::Setup(format!("cannot resolve the cache folder {}: {error}", dir.display()))
-                    })?
-                    .join(dir),
-            ),
-            other => other,
-        };
-        let engine = engine::build_engine(cache_dir.as_deref())
+        let engine = engine::build_engine()
             .map_err(|error| Error::Setup(format!("cannot create the WebAssembly engine: {error:#}")))?;
+        let cache = match &self.cache_dir {
+            Some(dir) => Some(Arc::new(CompileCache::open(dir, &engine).map_err(Error::Setup)?)),
+            None => None,
+        };
         let linker = sandbox::linker(&engine)
             .map_err(|error| Error::Setup(format!("cannot link the host interfaces: {error:#}")))?;
-        let http = HttpCapability::new(
-            self.overrides,
-            self.limits.http_timeout,
-            self.limits.max_request_bytes,
-            self.limits.max_response_bytes,
-        )?;
+        let http = HttpCapability::new(self.overrides, self.network, &self.limits)?;
         let permits = self.limits.max_concurrent_sends.max(1);
         Ok(Runtime {
             inner: Arc::new(RuntimeInner {
                 engine,
                 linker,
                 http: Arc::new(http),
+                cache,
                 sandboxes: Arc::new(Semaphore::new(permits)),
                 limits: self.limits,
                 plugins: RwLock::new(BTreeMap::new()),
@@ -108,6 +107,7 @@ struct RuntimeInner {
     engine: Engine,
     linker: Linker<SendState>,
     http: Arc<HttpCapability>,
+    cache: Option<Arc<CompileCache>>,
     /// One permit per sandbox that may exist at once: each may take the
     /// whole memory budget, so their number bounds the process's memory.
     sandboxes: Arc<Semaphore>,
@@ -153,10 +153,7 @@ impl Runtime {
     /// Compiles and checks a plugin file without registering it.
     pub async fn compile_file(&self, path: impl AsRef<Path>) -> Result<Plugin> {
         let path = path.as_ref();
-        let bytes = tokio::fs::read(path).await.map_err(|error| Error::Io {
-            path: path.to_path_buf(),
-            reason: error.to_string(),
-        })?;
+        let bytes = plugin::read_plugin_file(path, self.inner.limits.max_plugin_bytes).await?;
         self.compile_bytes(path, bytes).await
     }
 
@@ -169,6 +166,7 @@ impl Runtime {
             &inner.linker,
             &inner.http,
             &inner.limits,
+            inner.cache.clone(),
             name.as_ref().to_path_buf(),
             bytes,
         )

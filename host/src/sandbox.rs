@@ -7,24 +7,31 @@
 
 use crate::allowed_hosts::AllowedHosts;
 use crate::bindings::{SmsConnector, wit, wit_http, wit_log};
-use crate::config::Redactor;
+use crate::cpu_time::{CpuAccount, Meter, metered};
 use crate::engine::Limits;
 use crate::error::PluginFailure;
+use crate::guest_output::TailPipe;
 use crate::http::HttpCapability;
+use crate::redaction::Redactor;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wasmtime::component::{HasSelf, Linker, ResourceTable};
 use wasmtime::{Engine, ResourceLimiter, Store, UpdateDeadline};
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
-/// How much of a guest's stderr is kept to explain a trap (a Rust panic
-/// message, a Python traceback).
+/// How much of a guest's stderr is kept to explain a trap: the last 8 KiB,
+/// where a Rust panic message or the end of a Python traceback is.
 const STDERR_CAPTURE_BYTES: usize = 8 * 1024;
 
 /// Longest guest log line kept; longer ones are cut.
 const MAX_LOG_LINE: usize = 2 * 1024;
+
+/// Longest trap explanation (message plus stderr tail) shown.
+const MAX_TRAP_MESSAGE: usize = 2048;
+
+/// Longest trap reason (without stderr) shown.
+const MAX_TRAP_REASON: usize = 512;
 
 /// Guest log lines kept per call; a connector logs a handful, a flood is
 /// cut off with one warning.
@@ -37,12 +44,17 @@ const MAX_TABLE_ELEMENTS: usize = 1_000_000;
 
 /// Caps what one call's instances allocate, summed across all their
 /// memories and tables: a component can hold many core instances, each with
-/// its own memory, so a per-memory cap would multiply.
+/// its own memory, so a per-memory cap would multiply. The counts cap
+/// address space too: each memory reserves several GiB of it even when
+/// empty, so ten thousand zero-page memories would exhaust the process.
 struct SendLimits {
     memory_limit: usize,
     memory_used: usize,
     table_elements_used: usize,
     memory_exceeded: bool,
+    instances: usize,
+    memories: usize,
+    tables: usize,
 }
 
 impl ResourceLimiter for SendLimits {
@@ -71,6 +83,18 @@ impl ResourceLimiter for SendLimits {
         self.table_elements_used = next;
         Ok(true)
     }
+
+    fn instances(&self) -> usize {
+        self.instances
+    }
+
+    fn memories(&self) -> usize {
+        self.memories
+    }
+
+    fn tables(&self) -> usize {
+        self.tables
+    }
 }
 
 /// What a send's store holds.
@@ -78,15 +102,17 @@ pub(crate) struct SendState {
     wasi: WasiCtx,
     table: ResourceTable,
     limits: SendLimits,
-    stderr: MemoryOutputPipe,
+    stderr: TailPipe,
     log_lines: u32,
+    max_log_lines: u32,
+    requests: u32,
+    request_limits: Limits,
+    cpu: Arc<CpuAccount>,
     http: Arc<HttpCapability>,
     allowed: Arc<AllowedHosts>,
     redactor: Arc<Redactor>,
     plugin: Arc<str>,
     deadline: Instant,
-    started: Instant,
-    host_time: Duration,
     cpu_budget: Duration,
     cpu_exceeded: bool,
 }
@@ -125,14 +151,17 @@ pub(crate) struct Sandbox {
 }
 
 impl Sandbox {
-    fn store(&self, deadline: Instant, redactor: Arc<Redactor>) -> Store<SendState> {
-        let stderr = MemoryOutputPipe::new(STDERR_CAPTURE_BYTES);
+    fn store(&self, deadline: Instant, redactor: Arc<Redactor>, cpu: Arc<CpuAccount>) -> Store<SendState> {
+        let stderr = TailPipe::new(STDERR_CAPTURE_BYTES);
         let wasi = WasiCtxBuilder::new().stderr(stderr.clone()).build();
         let limits = SendLimits {
             memory_limit: usize::try_from(self.limits.memory_bytes).unwrap_or(usize::MAX),
             memory_used: 0,
             table_elements_used: 0,
             memory_exceeded: false,
+            instances: self.limits.max_instances,
+            memories: self.limits.max_memories,
+            tables: self.limits.max_tables,
         };
         let state = SendState {
             wasi,
@@ -140,13 +169,15 @@ impl Sandbox {
             limits,
             stderr,
             log_lines: 0,
+            max_log_lines: MAX_LOG_LINES,
+            requests: 0,
+            request_limits: self.limits.clone(),
+            cpu,
             http: self.http.clone(),
             allowed: self.allowed.clone(),
             redactor,
             plugin: self.plugin.clone(),
             deadline,
-            started: Instant::now(),
-            host_time: Duration::ZERO,
             cpu_budget: self.limits.cpu_time,
             cpu_exceeded: false,
         };
@@ -155,7 +186,7 @@ impl Sandbox {
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(|mut context| {
             let state = context.data_mut();
-            let guest_time = state.started.elapsed().saturating_sub(state.host_time);
+            let guest_time = state.cpu.guest_time();
             if guest_time > state.cpu_budget {
                 state.cpu_exceeded = true;
                 Ok(UpdateDeadline::Interrupt)
@@ -187,11 +218,13 @@ impl Sandbox {
         let timeout = self.limits.send_timeout;
         // A huge timeout means "no limit", not an overflow.
         let deadline = Instant::now().checked_add(timeout).unwrap_or_else(far_future);
-        let mut store = self.store(deadline, redactor);
+        let cpu = Arc::new(CpuAccount::default());
+        let mut store = self.store(deadline, redactor, cpu.clone());
         let work = async {
             let instance = pre.instantiate_async(&mut store).await?;
             call(&instance, &mut store).await
         };
+        let work = metered(work, cpu, Meter::Call);
         let outcome = tokio::time::timeout(timeout, work).await;
         match outcome {
             Err(_) => Err(PluginFailure::Timeout(timeout)),
@@ -208,19 +241,37 @@ impl Sandbox {
         if state.limits.memory_exceeded {
             return PluginFailure::MemoryLimitExceeded(self.limits.memory_bytes);
         }
-        let text = format!("{error:#}");
-        let mut reason = match error.downcast_ref::<wasmtime::Trap>() {
+        let reason = match error.downcast_ref::<wasmtime::Trap>() {
             Some(trap) => trap.to_string(),
-            None => text.lines().next().unwrap_or_default().to_string(),
+            // Not a trap (a WASI exit, a host error, a refused
+            // instantiation): the backtrace context says only "error while
+            // executing at wasm backtrace", the root cause says what.
+            None => error.root_cause().to_string(),
         };
+        let mut shown = state.redactor.redact_display(&reason, MAX_TRAP_REASON);
         let stderr = String::from_utf8_lossy(&state.stderr.contents()).trim().to_string();
         if !stderr.is_empty() {
-            reason.push_str("; guest stderr: ");
-            reason.push_str(&stderr);
+            // The end of stderr explains the trap (a panic message is
+            // written last), so the tail is kept when it is cut.
+            let stderr = state.redactor.redact_display(&stderr, usize::MAX);
+            shown.push_str("; guest stderr: ");
+            shown.push_str(&tail(&stderr, MAX_TRAP_MESSAGE.saturating_sub(shown.len())));
         }
-        // Redact before cutting, so a secret straddling the cut is not half shown.
-        PluginFailure::Trap(crate::truncate(&state.redactor.redact(&reason), 2048))
+        PluginFailure::Trap(shown)
     }
+}
+
+/// The last `max` bytes of `text` on a character boundary, with `…` in
+/// front when cut.
+fn tail(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut start = text.len() - max;
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    format!("…{}", &text[start..])
 }
 
 /// A deadline so far away it never fires.
@@ -233,32 +284,79 @@ impl wit::Host for SendState {}
 
 impl wit_http::Host for SendState {
     async fn send(&mut self, request: wit_http::Request) -> Result<wit_http::Response, wit_http::HttpError> {
-        let started = Instant::now();
-        let result = self
-            .http
-            .send(&self.plugin, &self.allowed, request, self.deadline)
-            .await;
-        // Waiting on the network is not the guest's computation.
-        self.host_time += started.elapsed();
+        self.requests = self.requests.saturating_add(1);
+        let max = self.request_limits.max_requests_per_call;
+        if self.requests > max {
+            if self.requests == max + 1 {
+                self.host_log(
+                    tracing::Level::WARN,
+                    format!("more than {max} HTTP requests in one call; refusing the rest"),
+                );
+            }
+            return Err(wit_http::HttpError::Denied(format!(
+                "more than {max} HTTP requests in one call"
+            )));
+        }
+        let sending = self.http.send(
+            &self.plugin,
+            &self.allowed,
+            &self.redactor,
+            &self.request_limits,
+            request,
+            self.deadline,
+        );
+        // The host's CPU (TLS, parsing) is not the guest's computation.
+        let result = metered(sending, self.cpu.clone(), Meter::Host).await;
+        if let Err(wit_http::HttpError::Denied(reason)) = &result {
+            let reason = reason.clone();
+            self.host_log(tracing::Level::WARN, format!("denied a request: {reason}"));
+        }
         result
+    }
+}
+
+impl SendState {
+    /// Logs a host-side line about this call, counted against the same
+    /// per-call budget as the guest's own lines, so a guest cannot make the
+    /// host flood the log on its behalf.
+    fn host_log(&mut self, level: tracing::Level, message: String) {
+        if !self.take_log_line() {
+            return;
+        }
+        let plugin = &*self.plugin;
+        let message = self.redactor.redact_display(&message, MAX_LOG_LINE);
+        if level == tracing::Level::WARN {
+            tracing::warn!(target: "smshost::host", plugin, "{message}");
+        } else {
+            tracing::info!(target: "smshost::host", plugin, "{message}");
+        }
+    }
+
+    /// Whether one more line fits this call's log budget; the first line
+    /// over it is replaced by one warning.
+    fn take_log_line(&mut self) -> bool {
+        self.log_lines = self.log_lines.saturating_add(1);
+        if self.log_lines > self.max_log_lines {
+            if self.log_lines == self.max_log_lines + 1 {
+                let plugin = &*self.plugin;
+                let max = self.max_log_lines;
+                tracing::warn!(target: "smshost::plugin", plugin, "more than {max} log lines in one call; dropping the rest");
+            }
+            return false;
+        }
+        true
     }
 }
 
 impl wit_log::Host for SendState {
     async fn write(&mut self, level: wit_log::Level, message: String) {
-        self.log_lines += 1;
-        let plugin = &*self.plugin;
-        if self.log_lines > MAX_LOG_LINES {
-            if self.log_lines == MAX_LOG_LINES + 1 {
-                tracing::warn!(target: "smshost::plugin", plugin, "more than {MAX_LOG_LINES} log lines in one call; dropping the rest");
-            }
+        if !self.take_log_line() {
             return;
         }
-        // Redact before cutting; escape control characters so a guest
-        // cannot forge host log lines with newlines or terminal escapes.
-        let message = crate::truncate(&self.redactor.redact(&message), MAX_LOG_LINE)
-            .escape_debug()
-            .to_string();
+        let plugin = &*self.plugin;
+        // Escaped so a guest cannot forge host log lines with newlines or
+        // terminal escapes.
+        let message = self.redactor.redact_display(&message, MAX_LOG_LINE);
         match level {
             wit_log::Level::Debug => tracing::debug!(target: "smshost::plugin", plugin, "{message}"),
             wit_log::Level::Info => tracing::info!(target: "smshost::plugin", plugin, "{message}"),

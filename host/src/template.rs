@@ -41,7 +41,7 @@ pub const REQUIRED_USAGE_TYPES: [UsageType; 4] = [
 
 /// Checks that `templates` is an array of objects with string `usageType`s
 /// covering [`REQUIRED_USAGE_TYPES`]. The error reads like Logto's.
-pub(crate) fn check_templates(templates: Option<&Value>) -> Result<(), String> {
+pub fn check_templates(templates: Option<&Value>) -> Result<(), String> {
     let Some(templates) = templates else {
         return Err("missing field `templates`".to_string());
     };
@@ -78,11 +78,7 @@ pub(crate) fn check_templates(templates: Option<&Value>) -> Result<(), String> {
 }
 
 /// Picks the entry for `usage` and `locale` (see the module docs).
-pub(crate) fn select<'a>(
-    templates: &'a [Value],
-    usage: UsageType,
-    locale: Option<&str>,
-) -> Option<&'a Map<String, Value>> {
+pub fn select<'a>(templates: &'a [Value], usage: UsageType, locale: Option<&str>) -> Option<&'a Map<String, Value>> {
     let of_type = |usage: UsageType| {
         templates
             .iter()
@@ -117,7 +113,7 @@ fn same_language(a: &str, b: &str) -> bool {
 }
 
 /// Renders every string field of `entry` against `payload`.
-pub(crate) fn render_entry(entry: &Map<String, Value>, payload: &Map<String, Value>) -> Map<String, Value> {
+pub fn render_entry(entry: &Map<String, Value>, payload: &Map<String, Value>) -> Map<String, Value> {
     entry
         .iter()
         .map(|(key, value)| {
@@ -154,7 +150,7 @@ fn placeholder() -> &'static Regex {
 /// `Code {{ code }} for {{application.name}}` with
 /// `{"code": "123456", "application": {"name": "Acme"}}` gives
 /// `Code 123456 for Acme`; `{{unknown}}` stays as written.
-pub(crate) fn render(text: &str, payload: &Map<String, Value>) -> String {
+pub fn render(text: &str, payload: &Map<String, Value>) -> String {
     placeholder()
         .replace_all(text, |captures: &Captures| {
             let path = &captures[1];

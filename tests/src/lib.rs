@@ -37,6 +37,15 @@ pub fn host_with_overrides(overrides: &[(&str, SocketAddr)], limits: Limits) -> 
     builder.build().expect("host builds")
 }
 
+/// Builds a host for tests that reach mocks on loopback without an origin
+/// override: the one place tests grant what a real deployment must not.
+pub fn hardened_test_host(builder: RuntimeBuilder) -> Runtime {
+    builder
+        .network_policy(smshost::NetworkPolicy::permissive())
+        .build()
+        .expect("host builds")
+}
+
 /// Loads one built component into `host`.
 pub async fn load(host: &Runtime, name: &str) -> Plugin {
     host.load_file(wasm(name))

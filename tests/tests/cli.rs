@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 use smshost_tests::mocks::{self, Mode, TWILIO_MESSAGE_SID, TwilioCreds};
 use smshost_tests::write_config;
-use smshost_tests::{text_templates, wasm};
+use smshost_tests::{route, text_templates, wasm};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -203,13 +203,18 @@ async fn http_sms_send_and_failure() {
     let (mock, mode) = mocks::http_sms(Some("Bearer cli-secret-token-77".into())).await;
     let config = write_config(
         "http-sms.json",
-        &json!({"endpoint": format!("{}/sms", mock.url()), "authorization": format!("Bearer {TOKEN}")}),
+        &json!({"endpoint": "https://sms.example.test/sms", "authorization": format!("Bearer {TOKEN}")}),
     );
+    // The endpoint reaches the loopback mock through an override, the
+    // operator's grant for its own target.
+    let routed = route("https://sms.example.test", &mock);
     let send = || {
         let config = config.display().to_string();
         let plugin = wasm("http_sms").display().to_string();
         smshost(args(&[
             "send",
+            "--override-origin",
+            &routed,
             "--plugin",
             &plugin,
             "--config",
@@ -289,7 +294,14 @@ async fn cache_dir_keeps_compiled_plugins() {
         let output = smshost(args(&["--cache-dir", &cache_arg, "inspect", &plugin])).await;
         assert_eq!(output.status.code(), Some(0), "stderr: {}", stderr(&output));
     }
-    let cached = std::fs::read_dir(cache.join("modules")).expect("cache written").count();
+    let cached = std::fs::read_dir(&cache)
+        .expect("cache written")
+        .filter(|entry| {
+            entry
+                .as_ref()
+                .is_ok_and(|e| e.path().extension().is_some_and(|ext| ext == "cwasm"))
+        })
+        .count();
     assert!(cached > 0, "no compiled artifact in {}", cache.display());
     let _ = std::fs::remove_dir_all(&cache);
 }

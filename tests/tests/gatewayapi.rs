@@ -137,12 +137,22 @@ async fn custom_endpoint_is_allowed_by_the_config() {
     .expect("sent via the custom endpoint");
     assert_eq!(mock.requests()[0].header("host"), Some("sms-proxy.example.test"));
 
-    // A plain-HTTP endpoint is the operator's call; the host allows its origin.
+    // A plain-HTTP endpoint on a private address is the operator's call:
+    // refused by default, sent once the operator grants it.
     let mut config = self::config();
     config["endpoint"] = json!(format!("{}/rest/mtsms", mock.url()));
-    send_via(&[], config, message(UsageType::SignIn))
+    let error = send_via(&[], config.clone(), message(UsageType::SignIn))
         .await
-        .expect("sent straight to the endpoint");
+        .unwrap_err();
+    assert!(error.to_string().contains("plain HTTP"), "{error}");
+    let host = smshost_tests::hardened_test_host(smshost::RuntimeBuilder::new().limits(quick_limits()));
+    load(&host, "gatewayapi").await;
+    host.connector(ID, ConnectorConfig::from_value(config).unwrap())
+        .await
+        .unwrap()
+        .send(&message(UsageType::SignIn))
+        .await
+        .expect("sent straight to the granted endpoint");
     assert_eq!(mock.requests().len(), 2);
 }
 

@@ -2,7 +2,10 @@
 //! alone at send while the host keeps serving.
 
 use serde_json::json;
-use smshost::{ConnectorConfig, Error, Limits, OutgoingMessage, PhoneNumber, PluginFailure, RuntimeBuilder, UsageType};
+use smshost::{
+    ConnectorConfig, Error, Limits, NetworkPolicy, OutgoingMessage, PhoneNumber, PluginFailure, RuntimeBuilder,
+    UsageType,
+};
 use smshost_tests::mocks;
 use smshost_tests::{load, quick_limits, wasm, wasm_dir};
 use std::time::Duration;
@@ -97,7 +100,11 @@ async fn a_folder_with_broken_files_still_loads_the_good_ones() {
 #[tokio::test]
 async fn undeclared_hosts_are_refused_and_never_reached() {
     let (mock, _) = mocks::http_sms(None).await;
-    let host = RuntimeBuilder::new().limits(limits()).build().unwrap();
+    let host = RuntimeBuilder::new()
+        .limits(limits())
+        .network_policy(NetworkPolicy::permissive())
+        .build()
+        .unwrap();
     load(&host, "misbehaving").await;
     let error = misbehave(
         &host,
@@ -125,7 +132,11 @@ async fn undeclared_hosts_are_refused_and_never_reached() {
 
 #[tokio::test]
 async fn runaway_plugins_fail_alone() {
-    let host = RuntimeBuilder::new().limits(limits()).build().unwrap();
+    let host = RuntimeBuilder::new()
+        .limits(limits())
+        .network_policy(NetworkPolicy::permissive())
+        .build()
+        .unwrap();
     load(&host, "misbehaving").await;
 
     let error = misbehave(&host, json!({"mode": "loop"})).await.unwrap_err();
@@ -173,7 +184,11 @@ async fn runaway_plugins_fail_alone() {
 
 #[tokio::test]
 async fn connector_errors_never_show_secrets() {
-    let host = RuntimeBuilder::new().limits(limits()).build().unwrap();
+    let host = RuntimeBuilder::new()
+        .limits(limits())
+        .network_policy(NetworkPolicy::permissive())
+        .build()
+        .unwrap();
     load(&host, "misbehaving").await;
     let error = misbehave(&host, json!({"mode": "leak", "apiKey": "leaky-secret-55"}))
         .await
@@ -186,7 +201,11 @@ async fn connector_errors_never_show_secrets() {
 #[tokio::test]
 async fn connector_handles_keep_their_plugin_and_config() {
     let (mock, _) = mocks::http_sms(None).await;
-    let host = RuntimeBuilder::new().limits(limits()).build().unwrap();
+    let host = RuntimeBuilder::new()
+        .limits(limits())
+        .network_policy(NetworkPolicy::permissive())
+        .build()
+        .unwrap();
     load(&host, "http_sms").await;
     load(&host, "misbehaving").await;
 

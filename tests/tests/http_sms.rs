@@ -3,10 +3,11 @@
 use serde_json::{Value, json};
 use smshost::{ConnectorConfig, OutgoingMessage, PhoneNumber, UsageType};
 use smshost_tests::mocks::{self, Mode};
-use smshost_tests::{MockServer, host_with_overrides, load, quick_limits};
+use smshost_tests::{MockServer, load, quick_limits};
 
 async fn send(config: Value, message: OutgoingMessage) -> smshost::Result<smshost::Receipt> {
-    let host = host_with_overrides(&[], quick_limits());
+    // The operator's endpoint is a loopback mock over plain HTTP: granted.
+    let host = smshost_tests::hardened_test_host(smshost::RuntimeBuilder::new().limits(quick_limits()));
     load(&host, "http_sms").await;
     host.connector("http-sms", ConnectorConfig::from_value(config).unwrap())
         .await?

@@ -12,7 +12,7 @@ async fn python_connector_loads_sends_and_reports_failures() {
         eprintln!("skipped: SMSHOST_PYTHON_GUEST is not set (./test.sh builds the Python connector and sets it)");
         return;
     };
-    let host = RuntimeBuilder::new().limits(quick_limits()).build().unwrap();
+    let host = smshost_tests::hardened_test_host(RuntimeBuilder::new().limits(quick_limits()));
     let plugin = host.load_file(&guest).await.expect("the Python component loads");
     assert_eq!(plugin.label(), "python-http-sms@0.1.0");
     assert_eq!(plugin.secret_fields(), ["authorization"]);
