@@ -35,6 +35,13 @@ pub(crate) struct Cli {
     /// (seconds for Python or JavaScript plugins).
     #[arg(long, global = true, env = "SMSHOST_CACHE_DIR")]
     cache_dir: Option<PathBuf>,
+    /// Let plugins reach loopback and private addresses (a gateway on your
+    /// own network); refused by default.
+    #[arg(long, global = true, env = "SMSHOST_ALLOW_PRIVATE_NETWORKS")]
+    allow_private_networks: bool,
+    /// Let plugins use plain `http://` origins; refused by default.
+    #[arg(long, global = true, env = "SMSHOST_ALLOW_HTTP")]
+    allow_http: bool,
     /// Log what the host does (to stderr); `-vv` for debug.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
@@ -270,7 +277,11 @@ fn settings(plugin_dir: Option<PathBuf>, store: &StoreArgs, overrides: Overrides
 }
 
 async fn run(cli: Cli) -> Result<(), Failure> {
-    let mut builder = RuntimeBuilder::new();
+    let network = smshost::NetworkPolicy {
+        allow_private_networks: cli.allow_private_networks,
+        allow_http: cli.allow_http,
+    };
+    let mut builder = RuntimeBuilder::new().network_policy(network);
     if let Some(dir) = &cli.cache_dir {
         builder = builder.cache_dir(dir);
     }
@@ -294,6 +305,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 cache_dir: cli.cache_dir,
                 log_format,
                 override_origin,
+                allow_private_networks: cli.allow_private_networks,
+                allow_http: cli.allow_http,
                 ..Overrides::default()
             };
             let settings = settings(cli.plugin_dir, &store, overrides)?;

@@ -56,7 +56,9 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), String> {
         }
     }
 
-    let mut builder = RuntimeBuilder::new().cache_dir(&settings.cache_dir);
+    let mut builder = RuntimeBuilder::new()
+        .cache_dir(&settings.cache_dir)
+        .network_policy(settings.network);
     for pair in &settings.override_origin {
         builder = builder.override_origin(OriginOverride::parse_pair(pair).map_err(|error| error.to_string())?);
     }

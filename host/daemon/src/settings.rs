@@ -43,6 +43,8 @@ pub(crate) struct FileSettings {
     override_origin: Vec<String>,
     shutdown_grace_secs: Option<u64>,
     rate_limits: Option<RateLimits>,
+    allow_private_networks: Option<bool>,
+    allow_http: Option<bool>,
 }
 
 /// What flags and the environment said (`None`: not given).
@@ -55,6 +57,10 @@ pub(crate) struct Overrides {
     pub(crate) cache_dir: Option<PathBuf>,
     pub(crate) log_format: Option<LogFormat>,
     pub(crate) override_origin: Vec<String>,
+    /// `true` when the flag was given (a flag can only grant).
+    pub(crate) allow_private_networks: bool,
+    /// `true` when the flag was given.
+    pub(crate) allow_http: bool,
 }
 
 /// The settings in force.
@@ -70,6 +76,8 @@ pub(crate) struct Settings {
     pub(crate) override_origin: Vec<String>,
     pub(crate) shutdown_grace: Duration,
     pub(crate) rate_limits: RateLimits,
+    /// What plugins may reach besides public HTTPS hosts.
+    pub(crate) network: smshost::NetworkPolicy,
 }
 
 impl Settings {
@@ -141,6 +149,10 @@ impl Settings {
                 .map(Duration::from_secs)
                 .unwrap_or(DEFAULT_SHUTDOWN_GRACE),
             rate_limits,
+            network: smshost::NetworkPolicy {
+                allow_private_networks: flags.allow_private_networks || file.allow_private_networks.unwrap_or(false),
+                allow_http: flags.allow_http || file.allow_http.unwrap_or(false),
+            },
         })
     }
 
