@@ -243,7 +243,9 @@ async fn connector_handles_keep_their_plugin_and_config() {
     );
 }
 
-#[tokio::test]
+// Two workers: on one, a spinning guest (which yields every epoch tick)
+// would delay the timer of the queue timeout until it is killed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_sandboxes_are_capped() {
     let host = RuntimeBuilder::new()
         .limits(Limits {
