@@ -2,6 +2,7 @@
 //! a recording mock server on loopback, and mock providers that check what
 //! the real provider checks.
 
+pub mod doors;
 pub mod mocks;
 
 use smshost::{Limits, OriginOverride, Plugin, Runtime, RuntimeBuilder};

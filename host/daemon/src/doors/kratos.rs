@@ -91,8 +91,36 @@ struct Body {
     template_type: String,
     #[serde(default)]
     body: Option<String>,
-    #[serde(flatten)]
-    rest: Map<String, Value>,
+    // Read as any JSON so a wrong type is named by `code_of`.
+    #[serde(default)]
+    code: Option<Value>,
+    #[serde(default)]
+    login_code: Option<Value>,
+    #[serde(default)]
+    registration_code: Option<Value>,
+    #[serde(default)]
+    verification_code: Option<Value>,
+    #[serde(default)]
+    recovery_code: Option<Value>,
+    #[serde(default)]
+    template_data: Option<Map<String, Value>>,
+}
+
+impl Body {
+    /// The top-level explicit code fields, as one map.
+    fn top_level_codes(&self) -> Map<String, Value> {
+        let fields = [
+            ("code", &self.code),
+            ("login_code", &self.login_code),
+            ("registration_code", &self.registration_code),
+            ("verification_code", &self.verification_code),
+            ("recovery_code", &self.recovery_code),
+        ];
+        fields
+            .into_iter()
+            .filter_map(|(name, value)| Some((name.to_string(), value.clone()?)))
+            .collect()
+    }
 }
 
 /// A non-blank string field.
@@ -115,8 +143,8 @@ fn usage_of(template_type: &str) -> UsageType {
 /// The code: an explicit field (top level, then `template_data`), else the
 /// first run of 4-12 digits in the rendered `body`.
 fn code_of(body: &Body) -> Result<String, ApiError> {
-    let template_data = body.rest.get("template_data").and_then(Value::as_object);
-    let places = [("", Some(&body.rest)), ("template_data.", template_data)];
+    let top = body.top_level_codes();
+    let places = [("", Some(&top)), ("template_data.", body.template_data.as_ref())];
     for (prefix, place) in places {
         let Some(place) = place else { continue };
         for field in CODE_FIELDS {

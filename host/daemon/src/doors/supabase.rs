@@ -227,7 +227,15 @@ async fn accept(request: DoorRequest<'_>) -> Result<Response, ApiError> {
             "no phone number: `sms.phone`, `user.new_phone` and `user.phone` are all empty",
         ));
     };
-    let to = super::phone(field, &number)?;
+    // The number is the user's own typing (Supabase checks only its
+    // shape): the user should read why it failed, so 200 with the error.
+    let to = match super::phone(field, &number) {
+        Ok(to) => to,
+        Err(error) => {
+            request.refused(Server::Supabase, &error);
+            return Ok(render(&Err(error)).into_response());
+        }
+    };
     let otp = super::code("sms.otp", &body.sms.otp)?;
     let usage = match body.sms.sms_type.as_deref() {
         Some("mfa") => UsageType::MfaVerification,
