@@ -18,6 +18,8 @@ pub struct Daemon {
     pub token: String,
     /// Everything it wrote to stderr so far (its log).
     pub log: Arc<Mutex<String>>,
+    /// Its data and plugin folders, removed when dropped.
+    pub root: PathBuf,
     child: Child,
 }
 
@@ -87,6 +89,7 @@ impl Daemon {
             base,
             token,
             log,
+            root,
             child,
         }
     }
@@ -106,6 +109,7 @@ impl Drop for Daemon {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.root);
     }
 }
 

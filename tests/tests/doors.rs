@@ -972,10 +972,7 @@ async fn door_credentials_are_per_tenant_masked_and_encrypted() {
     }
 
     // Secrets are not stored in clear.
-    let data = walk(
-        &std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")),
-        &env.daemon.token,
-    );
+    let data = walk(&env.daemon.root.join("data"));
     assert!(!data.is_empty());
     for file in data {
         let bytes = std::fs::read(&file).unwrap_or_default();
@@ -995,12 +992,10 @@ async fn door_credentials_are_per_tenant_masked_and_encrypted() {
     env.assert_log_clean(&["acme-logto-2", "acme-kratos-3", "default-logto-1"]);
 }
 
-/// The files of the daemon whose token is `token` (its data folder).
-fn walk(root: &std::path::Path, token: &str) -> Vec<std::path::PathBuf> {
-    let suffix = token.trim_start_matches("smsh_doors-test-");
-    let dir = root.join(format!("daemon-{suffix}")).join("data");
+/// Every file under `dir`.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut files = Vec::new();
-    let mut stack = vec![dir];
+    let mut stack = vec![dir.to_path_buf()];
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
             let path = entry.path();
