@@ -3,6 +3,7 @@
 //! the real provider checks.
 
 pub mod daemon;
+pub mod doors;
 pub mod mocks;
 
 use smshost::{Limits, OriginOverride, Plugin, Runtime, RuntimeBuilder};

@@ -67,6 +67,7 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route("/metrics", get(metrics))
         .route("/v1/openapi.json", get(openapi))
         .nest("/v1", protected)
+        .merge(crate::doors::routes(app.clone()))
         .fallback(|| async { ApiError::not_found("not_found", "no such route; see /v1/openapi.json") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

@@ -5,7 +5,8 @@
 //!
 //! Modules, one per concept: `settings` (defaults, TOML, flags), `server`
 //! (start-up, shutdown, replicas), `api` (routes), `auth` (tokens),
-//! `tenants` (the one active connector per tenant), `pipeline` (the send
+//! `tenants` (the one active connector per tenant), `doors` (auth
+//! servers' own SMS webhooks), `pipeline` (the send
 //! path), `limits` (rate limits), `secrets` (encryption at rest), `reload`
 //! (hot reload), `metrics`, `error` (API errors), `cli` and `client`.
 
@@ -20,6 +21,7 @@ mod app;
 mod auth;
 mod cli;
 mod client;
+mod doors;
 mod error;
 mod limits;
 mod metrics;

@@ -8,11 +8,13 @@
 
 use crate::app::App;
 use crate::error::{self, ApiError};
+use crate::tenants::Active;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use smshost::{Error, OutgoingMessage, PhoneNumber, Receipt, UsageType};
 use smshost_store::SendRecord;
+use std::sync::Arc;
 use std::time::Instant;
 use tracing::Instrument;
 
@@ -114,13 +116,34 @@ impl App {
     /// Sends `message` through `tenant`'s active connector, applying every
     /// rule and recording the outcome.
     pub(crate) async fn send(&self, tenant: &str, message: OutgoingMessage) -> Result<Value, ApiError> {
-        let span = tracing::info_span!("send", send_id = %message.send_id, tenant);
-        self.send_inner(tenant, message).instrument(span).await
+        self.send_through(tenant, message, None).await
     }
 
-    async fn send_inner(&self, tenant: &str, message: OutgoingMessage) -> Result<Value, ApiError> {
+    /// [`App::send`] through `through` instead of the tenant's active
+    /// handle: a front door's variant of that handle (ZITADEL's text sent
+    /// as is), so its sends keep the same limits, records and metrics.
+    pub(crate) async fn send_through(
+        &self,
+        tenant: &str,
+        message: OutgoingMessage,
+        through: Option<Arc<Active>>,
+    ) -> Result<Value, ApiError> {
+        let span = tracing::info_span!("send", send_id = %message.send_id, tenant);
+        self.send_inner(tenant, message, through).instrument(span).await
+    }
+
+    async fn send_inner(
+        &self,
+        tenant: &str,
+        message: OutgoingMessage,
+        through: Option<Arc<Active>>,
+    ) -> Result<Value, ApiError> {
         let started = Instant::now();
-        let Some(active) = self.active(tenant).await? else {
+        let active = match through {
+            Some(active) => Some(active),
+            None => self.active(tenant).await?,
+        };
+        let Some(active) = active else {
             return Err(ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "no_active_connector",
