@@ -370,6 +370,9 @@ impl Daemon {
             .arg(&self.plugin_dir)
             .arg("--cache-dir")
             .arg(compile_cache_dir())
+            // The http-sms endpoints of these tests are plain-HTTP mocks on
+            // loopback, which only the operator's grant lets a plugin reach.
+            .args(["--allow-private-networks", "--allow-http"])
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(self.data_dir());
         if let Some(store) = &self.builder.store {

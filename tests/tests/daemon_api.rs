@@ -66,9 +66,7 @@ on_both_backends!(
     idempotent_retries,
     rate_limits_survive_a_restart,
     export_import_dev_to_prod,
-    #[ignore = "daemon bug: GET /export writes `connector.omittedSecrets`, which POST /import refuses (ConnectorBody has deny_unknown_fields): an export never imports as is"]
     export_imports_as_is,
-    #[ignore = "daemon bug: `smshost export` output is refused by `smshost import` (`omittedSecrets`, see export_imports_as_is)"]
     client_export_import,
     client_commands,
 );
@@ -699,9 +697,8 @@ async fn rate_limits_survive_a_restart(backend: Backend) {
     );
 }
 
-/// An export document without `connector.omittedSecrets`, which import
-/// refuses (the daemon bug `export_imports_as_is` shows); the rest of the
-/// dev → prod flow is tested on it.
+/// An export document without `connector.omittedSecrets` (import accepts
+/// it either way; `export_imports_as_is` covers the document as exported).
 fn importable(document: &Value) -> Value {
     let mut document = document.clone();
     if let Some(connector) = document["connector"].as_object_mut() {

@@ -414,7 +414,6 @@ async fn logs_and_answers_never_show_secrets_codes_or_numbers() {
     assert!(leaks.is_empty(), "{} leaks:\n{}", leaks.len(), leaks.join("\n"));
 }
 
-#[ignore = "daemon bug: a provider error echoing the Authorization header shows the Basic credentials (base64 of SID:authToken) unmasked in the 502 answer and the log; the redactor masks only literal secret values (host/src/config.rs Redactor::new)"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn echoed_basic_credentials_are_masked() {
     let (twilio, mode) = twilio_mock().await;

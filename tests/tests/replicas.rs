@@ -320,7 +320,6 @@ async fn a_replica_lacking_the_active_plugin_is_not_ready() {
     assert_eq!(daemons[0].api().with_token(None).get("/readyz").await.status, 200);
 }
 
-#[ignore = "daemon bug: a replica started with another secret key (its own key file) answers readyz 200, then fails every send with 500 secret_key_mismatch; and its rate-limit counters (keyed by that key's fingerprint) are not shared"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replica_with_another_secret_key_is_not_ready() {
     let Some(schema) = PgSchema::create().await else { return };

@@ -131,12 +131,20 @@ async fn readyz(State(app): Shared) -> Response {
         match app.store.tenants().await {
             Ok(tenants) => {
                 for tenant in tenants {
-                    if let Ok(Some(record)) = app.store.active_connector(&tenant.id).await
-                        && app.runtime.plugin(&record.plugin).is_none()
-                    {
+                    let Ok(Some(record)) = app.store.active_connector(&tenant.id).await else {
+                        continue;
+                    };
+                    if app.runtime.plugin(&record.plugin).is_none() {
                         problems.push(format!(
                             "tenant `{}`: the active connector's plugin `{}` is not loaded",
                             tenant.id, record.plugin
+                        ));
+                    } else if app.open_config(&tenant.id, &record).is_err() {
+                        // Another replica wrote it with another key: every
+                        // send would fail, so this replica is not ready.
+                        problems.push(format!(
+                            "tenant `{}`: the stored connector config cannot be decrypted with this daemon's secret key (every replica needs the same SMSHOST_SECRET_KEY)",
+                            tenant.id
                         ));
                     }
                 }
@@ -696,7 +704,20 @@ async fn export(
 #[derive(Debug, Deserialize)]
 struct ImportBody {
     format: String,
-    connector: Option<ConnectorBody>,
+    connector: Option<ImportConnector>,
+}
+
+/// The connector of an export document.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct ImportConnector {
+    plugin: String,
+    config: Map<String, Value>,
+    /// Secret fields the export left out; the importer types them into
+    /// `config` (validation names any still missing).
+    #[serde(default)]
+    #[allow(dead_code)]
+    omitted_secrets: Vec<String>,
 }
 
 async fn import(
@@ -715,7 +736,7 @@ async fn import(
             format!("`format` must be `{EXPORT_FORMAT}` (a document from GET /export)"),
         ));
     }
-    let Some(ConnectorBody { plugin, config }) = document.connector else {
+    let Some(ImportConnector { plugin, config, .. }) = document.connector else {
         return Err(ApiError::bad_request(
             "invalid_body",
             "the document has no connector to import",
