@@ -695,7 +695,18 @@ async fn export(
 #[derive(Debug, Deserialize)]
 struct ImportBody {
     format: String,
-    connector: Option<ConnectorBody>,
+    connector: Option<ImportConnector>,
+}
+
+/// An export's connector: `omittedSecrets` (what `GET /export` left out)
+/// is accepted and ignored.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct ImportConnector {
+    plugin: String,
+    config: Map<String, Value>,
+    #[serde(default, rename = "omittedSecrets")]
+    _omitted_secrets: Vec<String>,
 }
 
 async fn import(
@@ -714,7 +725,7 @@ async fn import(
             format!("`format` must be `{EXPORT_FORMAT}` (a document from GET /export)"),
         ));
     }
-    let Some(ConnectorBody { plugin, config }) = document.connector else {
+    let Some(ImportConnector { plugin, config, .. }) = document.connector else {
         return Err(ApiError::bad_request(
             "invalid_body",
             "the document has no connector to import",
