@@ -1,13 +1,27 @@
 #!/usr/bin/env bash
-# Builds the connector plugins into target/plugins and runs the smshost CLI
-# on them. With no arguments it lists the plugins; otherwise the arguments go
-# to smshost, e.g. ./run.sh send --plugin http-sms --config c.json --to +4520123456 --usage SignIn --code 123456
+# Builds smshost and the connector plugins, then starts the daemon on its
+# embedded defaults: `smshost serve` on 127.0.0.1:8787, plugins from
+# target/plugins, data (store, secret key, compile cache) in ./smshost-data.
+# The first start prints an admin token once. With arguments, they go to
+# smshost instead: ./run.sh plugins, ./run.sh serve --listen 0.0.0.0:8787,
+# ./run.sh token create --tenant dev, ./run.sh send --plugin http-sms ...
+#
+# It builds the same package set as `cargo test --workspace` (all of the
+# workspace's binaries; tests/build.rs builds the plugins), so ./run.sh and
+# ./test.sh share one build of wasmtime instead of compiling it twice.
 set -euo pipefail
 cd "$(dirname "$0")"
 rustup target add wasm32-wasip2 >/dev/null
-cargo build --quiet --profile plugin --target wasm32-wasip2 -p 'smshost-plugin-*'
+target="${CARGO_TARGET_DIR:-$PWD/target}"
+cargo build --quiet --workspace --bins
+
+# tests/build.rs builds the plugins and the hostile test guests; only the
+# plugins go into the plugin folder.
 mkdir -p target/plugins
-cp target/wasm32-wasip2/plugin/*.wasm target/plugins/
+for crate in plugins/*/; do
+  name="$(awk -F'"' '/^\[/ { lib = ($0 == "[lib]") } lib && /^name *=/ { print $2 }' "$crate/Cargo.toml")"
+  cp "$target/wasm/wasm32-wasip2/plugin/$name.wasm" target/plugins/
+done
 export SMSHOST_PLUGIN_DIR="${SMSHOST_PLUGIN_DIR:-$PWD/target/plugins}"
-if [ "$#" -eq 0 ]; then set -- plugins; fi
-exec cargo run --quiet -p smshost -- "$@"
+if [ "$#" -eq 0 ]; then set -- serve; fi
+exec "$target/debug/smshost" "$@"

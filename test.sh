@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests, signature vectors, and the end-to-end tests
 # that build the plugins as wasm32-wasip2 components (tests/build.rs) and
-# send through them to mock providers on loopback. It also builds the Python
+# send through them to mock providers on loopback, and the daemon's tests
+# against the real `smshost serve` process. It also builds the Python
 # connector in examples/python with componentize-py (from PyPI), so the
-# contract is tested beyond Rust.
+# contract is tested beyond Rust, and then runs schemathesis (PyPI) against
+# the live daemon (tests/schemathesis/run.sh; skip it with
+# SMSHOST_SKIP_SCHEMATHESIS=1). Arguments go to `cargo test`.
 set -euo pipefail
 cd "$(dirname "$0")"
 rustup target add wasm32-wasip2 >/dev/null
+target="${CARGO_TARGET_DIR:-$PWD/target}"
 
-python_dir="$PWD/target/python"
+python_dir="$target/python"
 if [ ! -x "$python_dir/venv/bin/componentize-py" ]; then
   mkdir -p "$python_dir"
   python3 -m venv "$python_dir/venv"
@@ -19,4 +23,5 @@ fi
     componentize http_sms_py -o "$python_dir/python_http_sms.wasm")
 export SMSHOST_PYTHON_GUEST="$python_dir/python_http_sms.wasm"
 
-exec cargo test --workspace "$@"
+cargo test --workspace "$@"
+tests/schemathesis/run.sh
