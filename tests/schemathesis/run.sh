@@ -55,7 +55,8 @@ sink_pid=$!
 # An obviously fake token, made fresh for this run.
 token="smsh_schemathesis_$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 SMSHOST_ADMIN_TOKEN="$token" SMSHOST_LOG=warn \
-  "$smshost" serve --listen 127.0.0.1:0 --data-dir "$work/data" --plugin-dir "$work/plugins" \
+  "$smshost" --allow-private-networks --allow-http \
+  serve --listen 127.0.0.1:0 --data-dir "$work/data" --plugin-dir "$work/plugins" \
   >"$work/daemon.out" 2>"$work/daemon.log" </dev/null &
 daemon_pid=$!
 

@@ -157,7 +157,23 @@ fn the_document_is_openapi_3_1_and_lists_exactly_the_routers_routes() {
 
     let listed = owned(ROUTES);
     let source = routes_in_source(API_RS);
-    let documented = routes_in_document(&doc);
+    let mut documented = routes_in_document(&doc);
+    // The front doors have their own router (doors/mod.rs) and suite
+    // (tests/doors.rs): here only that both their forms are documented.
+    let doors: Routes = documented
+        .iter()
+        .filter(|(_, path)| path.contains("/hooks/"))
+        .cloned()
+        .collect();
+    for method in ["GET", "PUT", "DELETE", "POST"] {
+        for path in ["/v1/hooks/{server}", "/v1/tenants/{tenant}/hooks/{server}"] {
+            assert!(
+                doors.contains(&(method.to_string(), path.to_string())),
+                "{method} {path} is not documented"
+            );
+        }
+    }
+    documented.retain(|(_, path)| !path.contains("/hooks/"));
     assert_eq!(
         source, listed,
         "api.rs's routes (left) and ROUTES in this test (right) differ: update ROUTES and openapi.json"
@@ -285,6 +301,8 @@ fn start_daemon(dir: TempDir) -> Daemon {
         std::fs::copy(smshost_tests::wasm(name), plugins.join(format!("{name}.wasm"))).expect("copy a plugin");
     }
     let mut child = Command::new(env!("CARGO_BIN_EXE_smshost-cli"))
+        // The http-sms probe sends to a plain-HTTP mock on loopback.
+        .args(["--allow-private-networks", "--allow-http"])
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir.0.join("data"))
         .arg("--plugin-dir")
@@ -374,6 +392,10 @@ async fn every_documented_operation_is_served_as_documented() {
 
     let mut seen = Vec::new();
     for (method, path) in routes_in_document(&doc) {
+        if path.contains("/hooks/") {
+            // Each door answers in its auth server's shape: tests/doors.rs.
+            continue;
+        }
         let operation = &doc["paths"][&path][method.to_ascii_lowercase()];
         let url = format!("{}{}", daemon.base, path.replace("{tenant}", "dev"));
         let verb = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
