@@ -321,6 +321,15 @@ async fn sends_and_their_error_answers(backend: Backend) {
     let daemon = daemon(&backend, &twilio, None).await;
     let api = daemon.api();
 
+    // Refusals axum makes itself are JSON errors too.
+    let huge = api
+        .post(
+            "/v1/messages",
+            &json!({"to": TO, "usageType": "SignIn", "payload": {"code": "1", "pad": "x".repeat(300 << 10)}}),
+        )
+        .await;
+    assert_eq!((huge.status, huge.code()), (413, "body_too_large"), "{}", huge.text);
+
     let none = api.send(TO, "123456").await;
     assert_eq!(
         (none.status, none.code()),

@@ -262,7 +262,12 @@ async fn concurrent_sandboxes_are_capped() {
         let spinning = spinning.clone();
         tokio::spawn(async move { spinning.send(&message()).await })
     };
+    let waiting = std::time::Instant::now();
     while host.sandboxes_in_use() == 0 {
+        assert!(
+            !busy.is_finished() && waiting.elapsed() < Duration::from_secs(10),
+            "the spinning send never held the sandbox"
+        );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     // The only sandbox is taken by the spinning guest: the next send waits

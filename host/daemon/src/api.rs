@@ -77,7 +77,45 @@ pub(crate) fn router(app: Arc<App>) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::map_response(json_rejections))
         .with_state(app)
+}
+
+/// Turns axum's own plain-text refusals (a body over the limit, a path that
+/// is not UTF-8) into the API's `{code, message}` errors, so every answer
+/// of the admin API is JSON. Front doors and `/metrics` answer in their
+/// own shapes and are left alone.
+async fn json_rejections(request_path: axum::extract::OriginalUri, response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/json"));
+    let path = request_path.path();
+    if !(status.is_client_error() || status.is_server_error())
+        || is_json
+        || path == "/metrics"
+        || path.contains("/hooks/")
+    {
+        return response;
+    }
+    let code = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::BAD_REQUEST => "invalid_request",
+        _ => "error",
+    };
+    let bytes = axum::body::to_bytes(response.into_body(), 4096)
+        .await
+        .unwrap_or_default();
+    let message = String::from_utf8_lossy(&bytes).into_owned();
+    let message = if message.trim().is_empty() {
+        status.canonical_reason().unwrap_or("refused").to_string()
+    } else {
+        message
+    };
+    ApiError::new(status, code, message).into_response()
 }
 
 async fn authenticate(State(app): Shared, mut request: Request, next: Next) -> Response {
