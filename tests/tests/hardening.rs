@@ -448,6 +448,6 @@ async fn a_swapped_cache_entry_is_recompiled_never_run() {
 
     // A folder others can write is refused with the reason.
     std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o777)).unwrap();
-    let error = RuntimeBuilder::new().cache_dir(&cache).build().err().expect("refused");
+    let error = RuntimeBuilder::new().cache_dir(&cache).build().expect_err("refused");
     assert!(error.to_string().contains("writable by group or others"), "{error}");
 }

@@ -257,8 +257,11 @@ fn init_logging(verbose: u8, serving: Option<LogFormat>) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("SMSHOST_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    // Colours only for a terminal: a log file or collector gets plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr);
     let _ = match serving {
         Some(LogFormat::Json) => builder.json().flatten_event(true).try_init(),
