@@ -274,11 +274,7 @@ fn record_json(app: &App, record: &ConnectorRecord) -> Value {
 fn secret_fields(app: &App, plugin: &str, stored: &Map<String, Value>) -> Vec<String> {
     match app.runtime.plugin(plugin) {
         Some(plugin) => plugin.secret_fields().to_vec(),
-        None => stored
-            .iter()
-            .filter(|(_, value)| value.as_str().is_some_and(|text| text.starts_with("enc:")))
-            .map(|(field, _)| field.clone())
-            .collect(),
+        None => crate::tenants::encrypted_fields(stored),
     }
 }
 
@@ -709,8 +705,20 @@ async fn export(
     let connector = match app.store.active_connector(&tenant).await? {
         None => Value::Null,
         Some(record) => {
+            // Without the plugin its secret fields are unknown once
+            // decrypted: refuse rather than risk exporting one in clear.
+            let Some(plugin) = app.runtime.plugin(&record.plugin) else {
+                return Err(ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "plugin_not_loaded",
+                    format!(
+                        "the active connector's plugin `{}` is not loaded here; export from a daemon that has it",
+                        record.plugin
+                    ),
+                ));
+            };
             let config = app.open_config(&tenant, &record)?;
-            let secrets = secret_fields(&app, &record.plugin, config.as_object());
+            let secrets = plugin.secret_fields().to_vec();
             let (config, omitted) = match &key {
                 Some(key) => (
                     key.export_fields(&record.plugin, &secrets, config.as_object()),

@@ -101,6 +101,17 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<crate::secrets::SecretError> for ApiError {
+    fn from(error: crate::secrets::SecretError) -> Self {
+        // The stored value is fine; this daemon holds another key.
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "secret_key_mismatch",
+            error.to_string(),
+        )
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {

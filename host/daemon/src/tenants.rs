@@ -171,23 +171,14 @@ impl App {
             .plugin(&record.plugin)
             .map(|plugin| plugin.secret_fields().to_vec())
             .unwrap_or_else(|| encrypted_fields(&object));
-        let opened = self
-            .key
-            .decrypt_fields(tenant, &record.plugin, &secrets, &object)
-            .map_err(|error| {
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "secret_key_mismatch",
-                    error.to_string(),
-                )
-            })?;
+        let opened = self.key.decrypt_fields(tenant, &record.plugin, &secrets, &object)?;
         ConnectorConfig::from_value(Value::Object(opened))
             .map_err(|reason| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "store_corrupt", reason))
     }
 }
 
 /// Fields holding an encrypted value, for a record whose plugin is gone.
-fn encrypted_fields(object: &serde_json::Map<String, Value>) -> Vec<String> {
+pub(crate) fn encrypted_fields(object: &serde_json::Map<String, Value>) -> Vec<String> {
     object
         .iter()
         .filter(|(_, value)| value.as_str().is_some_and(|text| text.starts_with("enc:v1:")))

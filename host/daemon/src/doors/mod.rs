@@ -266,14 +266,7 @@ async fn load(app: &App, tenant: &str, server: Server) -> Result<Option<Map<Stri
     let stored: Map<String, Value> = serde_json::from_str(&text).map_err(|_| corrupt())?;
     let opened = app
         .key
-        .decrypt_fields(tenant, &server.setting_key(), &server.secret_fields(), &stored)
-        .map_err(|error| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "secret_key_mismatch",
-                error.to_string(),
-            )
-        })?;
+        .decrypt_fields(tenant, &server.setting_key(), &server.secret_fields(), &stored)?;
     Ok(Some(opened))
 }
 
