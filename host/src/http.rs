@@ -225,7 +225,8 @@ impl HttpCapability {
                 Err(error) => return Err(transport_error(error)),
             }
         }
-        tracing::info!(
+        // Debug: the embedder writes the one info line per send.
+        tracing::debug!(
             plugin,
             %method,
             %origin,
