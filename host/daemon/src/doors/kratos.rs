@@ -16,10 +16,10 @@ use super::{
     send_once, unauthorized,
 };
 use crate::error::ApiError;
-use axum::http::{HeaderName, StatusCode};
+use axum::http::HeaderName;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use smshost::{OutgoingMessage, UsageType};
 
 /// How long a delivery's answer is kept for Kratos's retries (5 by
@@ -200,13 +200,6 @@ pub(super) async fn handle(request: DoorRequest<'_>) -> Response {
     }
 }
 
-fn render(outcome: &Result<Value, ApiError>) -> Answer {
-    match outcome {
-        Ok(receipt) => Answer::json(StatusCode::OK, &json!({"receipt": receipt})),
-        Err(error) => Answer::api_error(error),
-    }
-}
-
 async fn accept(request: DoorRequest<'_>) -> Result<Answer, ApiError> {
     let creds: Creds = request.credentials(Server::Kratos).await?;
     if !creds.admits(&request) {
@@ -231,7 +224,7 @@ async fn accept(request: DoorRequest<'_>) -> Result<Answer, ApiError> {
         &key,
         REMEMBER_SECS,
         request.app.send(request.tenant, message),
-        render,
+        super::json_receipt,
         "application/json",
     )
     .await)
@@ -240,6 +233,7 @@ async fn accept(request: DoorRequest<'_>) -> Result<Answer, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn body(value: Value) -> Body {
         serde_json::from_value(value).unwrap()

@@ -672,6 +672,15 @@ async fn settle(app: &App, tenant: &str, key: &str, retryable: bool, answer: &An
     }
 }
 
+/// The answer of a door whose server reads any 2xx as success and retries
+/// the rest (ZITADEL, Kratos): the receipt, or the API's error body.
+fn json_receipt(outcome: &Result<Value, ApiError>) -> Answer {
+    match outcome {
+        Ok(receipt) => Answer::json(StatusCode::OK, &json!({"receipt": receipt})),
+        Err(error) => Answer::api_error(error),
+    }
+}
+
 /// Sends once per idempotency key: a retry of a finished delivery gets
 /// the kept answer and sends nothing. `render` turns the outcome into the
 /// server's shape; `busy` answers while the first delivery still runs.

@@ -23,10 +23,9 @@ use super::{
 use crate::app::App;
 use crate::error::ApiError;
 use crate::tenants::Active;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use smshost::{ConnectorConfig, OutgoingMessage, UsageType};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -153,13 +152,6 @@ pub(super) async fn handle(request: DoorRequest<'_>) -> Response {
     }
 }
 
-fn render(outcome: &Result<Value, ApiError>) -> Answer {
-    match outcome {
-        Ok(receipt) => Answer::json(StatusCode::OK, &json!({"receipt": receipt})),
-        Err(error) => Answer::api_error(error),
-    }
-}
-
 async fn accept(request: DoorRequest<'_>) -> Result<Answer, ApiError> {
     let creds: Creds = request.credentials(Server::Zitadel).await?;
     verify(&request, &creds)?;
@@ -220,7 +212,7 @@ async fn accept(request: DoorRequest<'_>) -> Result<Answer, ApiError> {
         &key,
         REMEMBER_SECS,
         request.app.send_through(request.tenant, message, through),
-        render,
+        super::json_receipt,
         "application/json",
     )
     .await)
@@ -308,6 +300,7 @@ fn text_templates(active: &Active) -> Option<ConnectorConfig> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn events_map_to_usage_types() {
