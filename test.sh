@@ -19,7 +19,7 @@ if [ ! -x "$python_dir/venv/bin/componentize-py" ]; then
   "$python_dir/venv/bin/pip" install --quiet --disable-pip-version-check componentize-py==0.25.1
 fi
 (cd examples/python &&
-  "$python_dir/venv/bin/componentize-py" -q -d ../../wit -w sms-connector \
+  "$python_dir/venv/bin/componentize-py" -q -d ../../wit/v0.1 -w sms-connector \
     componentize http_sms_py -o "$python_dir/python_http_sms.wasm")
 export SMSHOST_PYTHON_GUEST="$python_dir/python_http_sms.wasm"
 

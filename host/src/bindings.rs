@@ -9,7 +9,7 @@ use crate::message::UsageType;
 
 wasmtime::component::bindgen!({
     world: "sms-connector",
-    path: "../wit",
+    path: "../wit/v0.1",
     imports: { default: async },
     exports: { default: async },
 });

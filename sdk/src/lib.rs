@@ -44,7 +44,7 @@ pub mod message;
 pub mod bindings {
     wit_bindgen::generate!({
         world: "sms-connector",
-        path: "../wit",
+        path: "../wit/v0.1",
         pub_export_macro: true,
         export_macro_name: "__export_world",
         default_bindings_module: "smshost_sdk::bindings",

@@ -76,7 +76,7 @@ async fn unknown_imports_and_other_contract_versions_are_refused() {
     let error = host.load_file(wasm("future_contract")).await.unwrap_err();
     assert!(
         load_reason(error)
-            .contains("built for contract smshost:connector@0.2.0; this host supports smshost:connector@0.1.x"),
+            .contains("built for contract smshost:connector@9.0.0; this host supports smshost:connector@0.1.x"),
     );
 }
 

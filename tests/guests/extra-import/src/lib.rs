@@ -2,7 +2,7 @@
 
 wit_bindgen::generate!({
     world: "test:evil/evil-connector",
-    path: ["../../../wit", "wit"],
+    path: ["../../../wit/v0.1", "wit"],
     generate_all,
 });
 

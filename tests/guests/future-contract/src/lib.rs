@@ -1,4 +1,4 @@
-//! A connector for `smshost:connector@0.2.0`, a version no host supports yet.
+//! A connector for `smshost:connector@9.0.0`, a version no host supports.
 
 wit_bindgen::generate!({ world: "sms-connector", path: "wit" });
 
