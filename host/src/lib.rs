@@ -47,7 +47,7 @@ mod properties;
 mod redaction;
 mod runtime;
 mod sandbox;
-mod template;
+pub mod template;
 
 pub use allowed_hosts::{AllowedHostError, AllowedHosts, AllowedOrigin};
 pub use config::ConnectorConfig;

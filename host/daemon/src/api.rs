@@ -68,6 +68,7 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route("/v1/openapi.json", get(openapi))
         .nest("/v1", protected)
         .merge(crate::doors::routes(app.clone()))
+        .merge(crate::console::routes(app.clone()))
         .fallback(|| async { ApiError::not_found("not_found", "no such route; see /v1/openapi.json") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -97,6 +98,7 @@ async fn json_rejections(request_path: axum::extract::OriginalUri, response: Res
         || is_json
         || path == "/metrics"
         || path.contains("/hooks/")
+        || (path.starts_with("/console") && !path.starts_with("/console/api/"))
     {
         return response;
     }
@@ -118,12 +120,16 @@ async fn json_rejections(request_path: axum::extract::OriginalUri, response: Res
     ApiError::new(status, code, message).into_response()
 }
 
-async fn authenticate(State(app): Shared, mut request: Request, next: Next) -> Response {
-    let header = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok());
-    match auth::authenticate(&*app.store, header).await {
+/// Who is calling: a bearer token, or else the console's session cookie
+/// (whose state-changing requests must carry its CSRF token, see
+/// [`crate::console::session`]). A request with an `Authorization` header
+/// is judged by that header alone.
+pub(crate) async fn authenticate(State(app): Shared, mut request: Request, next: Next) -> Response {
+    let principal = match request.headers().get(header::AUTHORIZATION) {
+        Some(value) => auth::authenticate(&*app.store, value.to_str().ok()).await,
+        None => crate::console::session::authenticate(&app, request.method(), request.headers()).await,
+    };
+    match principal {
         Ok(principal) => {
             request.extensions_mut().insert(principal);
             next.run(request).await

@@ -29,6 +29,8 @@ pub(crate) struct App {
     pub(crate) plugin_dir: PathBuf,
     /// When the daemon started.
     pub(crate) started: Instant,
+    /// The web console's signed-in browsers.
+    pub(crate) sessions: crate::console::Sessions,
 }
 
 impl std::fmt::Debug for App {

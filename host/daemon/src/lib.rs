@@ -6,7 +6,7 @@
 //! Modules, one per concept: `settings` (defaults, TOML, flags), `server`
 //! (start-up, shutdown, replicas), `api` (routes), `auth` (tokens),
 //! `tenants` (the one active connector per tenant), `doors` (auth
-//! servers' own SMS webhooks), `pipeline` (the send
+//! servers' own SMS webhooks), `console` (the web console), `pipeline` (the send
 //! path), `limits` (rate limits), `secrets` (encryption at rest), `reload`
 //! (hot reload), `metrics`, `error` (API errors), `cli` and `client`.
 
@@ -21,6 +21,7 @@ mod app;
 mod auth;
 mod cli;
 mod client;
+mod console;
 mod doors;
 mod error;
 mod limits;

@@ -80,6 +80,7 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), String> {
         metrics: Metrics::new(),
         plugin_dir: settings.plugin_dir.clone(),
         started,
+        sessions: Default::default(),
     });
     warn_missing_plugins(&app).await;
     let _watcher = match crate::reload::watch(app.clone()) {
