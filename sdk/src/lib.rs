@@ -21,7 +21,7 @@
 //!     fn send(config: Config, message: &Message) -> Result<Receipt, ConnectorError> {
 //!         let response = HttpRequest::post(&config.endpoint).json(&serde_json::json!({"to": message.to})).send()?;
 //!         response.error_for_status()?;
-//!         Ok(Receipt::default())
+//!         Ok(Receipt::new(None))
 //!     }
 //! }
 //! smshost_sdk::export_connector!(Echo);
@@ -51,10 +51,25 @@ pub mod template;
 /// Generated bindings for the `smshost:connector` world. Connectors rarely
 /// need them directly; the SDK re-exports the types they use.
 #[doc(hidden)]
+#[cfg(not(feature = "contract-0-2"))]
 pub mod bindings {
     wit_bindgen::generate!({
         world: "sms-connector",
         path: "../wit/v0.1",
+        pub_export_macro: true,
+        export_macro_name: "__export_world",
+        default_bindings_module: "smshost_sdk::bindings",
+    });
+}
+
+/// Generated bindings for contract 0.2 (README, logo and example config in
+/// the metadata), while hosts that link it are rolling out.
+#[doc(hidden)]
+#[cfg(feature = "contract-0-2")]
+pub mod bindings {
+    wit_bindgen::generate!({
+        world: "sms-connector",
+        path: "../wit/v0.2",
         pub_export_macro: true,
         export_macro_name: "__export_world",
         default_bindings_module: "smshost_sdk::bindings",
@@ -119,19 +134,46 @@ pub mod __private {
 }
 
 /// Exports a [`Connector`] implementation as the component's `connector`
-/// interface. Use it once, in the connector crate's `lib.rs`.
+/// interface. Use it once, in the connector crate's `lib.rs`:
+/// `export_connector!(Twilio)`, or `export_connector!(Twilio, logo = "logo.svg")`
+/// with an SVG logo beside `Cargo.toml`.
+///
+/// The crate states the rest once, in files the host shows operators:
+/// `README.md` (Markdown: the provider, where to get each credential, the
+/// config fields, the templates) and `example-config.json` (placeholder
+/// credentials; must pass `validate-config`), both beside `Cargo.toml`, and
+/// the `description` in `Cargo.toml`. The macro also adds a unit test that
+/// checks all of them.
 #[macro_export]
 macro_rules! export_connector {
     ($connector:ty) => {
+        $crate::export_connector!(@export $connector, ::core::option::Option::None);
+    };
+    ($connector:ty, logo = $logo:literal) => {
+        $crate::export_connector!(
+            @export $connector,
+            ::core::option::Option::Some(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/", $logo)))
+        );
+    };
+    (@export $connector:ty, $logo:expr) => {
+        /// What the connector's crate states about it, read at build time:
+        /// `Cargo.toml`'s version and description, `README.md`,
+        /// `example-config.json` and the logo.
+        #[doc(hidden)]
+        pub const __SMSHOST_CRATE: $crate::metadata::Crate = $crate::metadata::Crate {
+            version: env!("CARGO_PKG_VERSION"),
+            description: env!("CARGO_PKG_DESCRIPTION"),
+            readme: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")),
+            example_config: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/example-config.json")),
+            logo: $logo,
+        };
+
         #[doc(hidden)]
         pub struct __SmshostExport;
 
         impl $crate::__private::Guest for __SmshostExport {
             fn metadata() -> $crate::ConnectorMetadata {
-                $crate::__private::metadata::<$connector>(&$crate::__private::Crate {
-                    version: env!("CARGO_PKG_VERSION"),
-                    description: env!("CARGO_PKG_DESCRIPTION"),
-                })
+                $crate::__private::metadata::<$connector>(&__SMSHOST_CRATE)
             }
             fn validate_config(config: ::std::string::String) -> Result<(), $crate::ConnectorError> {
                 $crate::__private::validate_config::<$connector>(&config)
@@ -148,5 +190,15 @@ macro_rules! export_connector {
         // clippy) must not try to export symbols named like WIT functions.
         #[cfg(target_arch = "wasm32")]
         $crate::bindings::__export_world!(__SmshostExport with_types_in $crate::bindings);
+
+        /// Every connector's README, logo and example config are checked
+        /// by its own unit tests, without writing a test.
+        #[cfg(test)]
+        #[test]
+        fn readme_logo_and_example_config_are_sound() {
+            if let Err(problem) = $crate::metadata::check_crate::<$connector>(&__SMSHOST_CRATE) {
+                panic!("{problem}");
+            }
+        }
     };
 }

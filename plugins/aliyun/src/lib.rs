@@ -245,7 +245,7 @@ impl Connector for Aliyun {
     }
 }
 
-smshost_sdk::export_connector!(Aliyun);
+smshost_sdk::export_connector!(Aliyun, logo = "logo.svg");
 
 #[cfg(test)]
 mod tests {

@@ -146,7 +146,7 @@ fn api_error(response: &HttpResponse, error: ApiError) -> ConnectorError {
         })
 }
 
-smshost_sdk::export_connector!(GatewayApi);
+smshost_sdk::export_connector!(GatewayApi, logo = "logo.svg");
 
 #[cfg(test)]
 mod tests {

@@ -92,4 +92,4 @@ impl Connector for HttpSms {
     }
 }
 
-smshost_sdk::export_connector!(HttpSms);
+smshost_sdk::export_connector!(HttpSms, logo = "logo.svg");

@@ -144,7 +144,7 @@ fn aero_error(response: &HttpResponse, answer: AeroResponse) -> ConnectorError {
         .classify(|_| no_credits.then_some(Kind::UsageLimited))
 }
 
-smshost_sdk::export_connector!(SmsAero);
+smshost_sdk::export_connector!(SmsAero, logo = "logo.svg");
 
 #[cfg(test)]
 mod tests {

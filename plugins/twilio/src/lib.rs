@@ -133,7 +133,7 @@ fn twilio_error(response: &HttpResponse, error: TwilioError) -> ConnectorError {
     })
 }
 
-smshost_sdk::export_connector!(Twilio);
+smshost_sdk::export_connector!(Twilio, logo = "logo.svg");
 
 #[cfg(test)]
 mod tests {

@@ -136,7 +136,7 @@ fn status_kind(code: &str) -> Option<Kind> {
     })
 }
 
-smshost_sdk::export_connector!(Vonage);
+smshost_sdk::export_connector!(Vonage, logo = "logo.svg");
 
 #[cfg(test)]
 mod tests {
