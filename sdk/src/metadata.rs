@@ -226,6 +226,6 @@ mod tests {
         assert!(broken(|k| k.description = " ").contains("description"));
         assert!(broken(|k| k.logo = Some("<png/>")).contains("SVG"));
         assert!(broken(|k| k.example_config = r#"{"token": " "}"#).contains("`token` must not be empty"));
-        assert!(broken(|k| k.example_config = r#"{"token": "t", "templates": []}"#).contains("SignIn"));
+        assert!(broken(|k| k.example_config = r#"{"token": "t", "templates": []}"#).contains("usage type Register"));
     }
 }
