@@ -50,11 +50,12 @@ fn describe(path: &str, message: &str) -> String {
 }
 
 /// Parses and checks a config as the host's `validate-config` call does: its
-/// type, the schema's required non-blank strings, then [`Connector::validate`].
+/// type, the schema's required non-blank strings and formats, then
+/// [`Connector::validate`].
 pub fn checked<C: Connector>(json: &str) -> Result<C::Config, ConnectorError> {
     let parsed: C::Config = parse_config(json)?;
     let value: serde_json::Value = parse_config(json)?;
-    C::metadata().schema_ref().check_non_blank(&value)?;
+    C::metadata().schema_ref().check(&value)?;
     C::validate(&parsed)?;
     Ok(parsed)
 }

@@ -16,7 +16,7 @@
 //!     fn metadata() -> Metadata {
 //!         Metadata::new("echo", "Echo")
 //!             .config_url("endpoint")
-//!             .schema(Schema::object().string("endpoint", "Where messages go.").format("uri"))
+//!             .schema(Schema::object().string("endpoint", "Where messages go.").format(Format::Uri))
 //!     }
 //!     fn send(config: Config, message: &Message) -> Result<Receipt, ConnectorError> {
 //!         let response = HttpRequest::post(&config.endpoint).json(&serde_json::json!({"to": message.to})).send()?;
@@ -87,7 +87,7 @@ pub mod prelude {
     pub use crate::http::{HttpRequest, HttpResponse};
     pub use crate::json::StringOrNumber;
     pub use crate::metadata::Metadata;
-    pub use crate::schema::{Schema, Templates};
+    pub use crate::schema::{Format, Schema, Templates};
     pub use crate::template::{CodeTemplate, Params, TextTemplate};
     pub use crate::{Connector, ConnectorError, ErrorCode, Message, NetworkHost, Receipt, UsageType};
 }

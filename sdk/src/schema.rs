@@ -41,6 +41,7 @@ pub struct Schema {
     properties: Map<String, Value>,
     required: Vec<String>,
     non_blank: Vec<String>,
+    formats: Vec<(String, Format)>,
     last: Option<String>,
     templates: bool,
 }
@@ -136,10 +137,14 @@ impl Schema {
         .optional()
     }
 
-    /// The last field's `format` (`uri`, `email`).
-    pub fn format(self, format: &str) -> Self {
+    /// The last field's `format`, which the SDK also enforces before the
+    /// connector's `validate` runs: [`Format::Uri`] or [`Format::Email`].
+    pub fn format(mut self, format: Format) -> Self {
+        if let Some(name) = self.last.clone() {
+            self.formats.push((name, format));
+        }
         self.edit_last(|schema| {
-            schema.insert("format".into(), format.into());
+            schema.insert("format".into(), format.name().into());
         })
     }
 
@@ -174,19 +179,99 @@ impl Schema {
         })
     }
 
-    /// Refuses a config in which a required string field is blank, naming it.
-    pub fn check_non_blank(&self, config: &Value) -> Result<(), ConnectorError> {
+    /// Refuses a config in which a required string field is blank, or a
+    /// string field misses its [`Format`], naming the field. Missing and
+    /// mistyped fields are the parser's to report.
+    pub fn check(&self, config: &Value) -> Result<(), ConnectorError> {
+        let text = |name: &str| config.get(name).and_then(Value::as_str).map(str::trim);
         for name in &self.non_blank {
-            if config
-                .get(name)
-                .and_then(Value::as_str)
-                .is_some_and(|text| text.trim().is_empty())
-            {
+            if text(name).is_some_and(str::is_empty) {
                 return Err(ConnectorError::invalid_field(name, "must not be empty"));
+            }
+        }
+        for (name, format) in &self.formats {
+            if let Some(value) = text(name)
+                && !format.accepts(value)
+            {
+                return Err(ConnectorError::invalid_field(name, format.requirement()));
             }
         }
         Ok(())
     }
+}
+
+/// A string format the SDK checks (surrounding white space ignored).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// An `http://` or `https://` URL with a host and no user info (which
+    /// would put credentials in logs).
+    Uri,
+    /// An email address by Logto's rule (see [`is_email`]).
+    Email,
+}
+
+impl Format {
+    fn name(self) -> &'static str {
+        match self {
+            Format::Uri => "uri",
+            Format::Email => "email",
+        }
+    }
+
+    fn requirement(self) -> &'static str {
+        match self {
+            Format::Uri => "must be an http(s) URL such as https://sms.example.com/send",
+            Format::Email => "must be an email address",
+        }
+    }
+
+    /// Whether `value` has this format.
+    pub fn accepts(self, value: &str) -> bool {
+        match self {
+            Format::Uri => is_http_url(value),
+            Format::Email => is_email(value),
+        }
+    }
+}
+
+/// An `http://` or `https://` URL whose authority is non-empty and has no
+/// user info.
+fn is_http_url(value: &str) -> bool {
+    let rest = value.strip_prefix("https://").or_else(|| value.strip_prefix("http://"));
+    rest.and_then(|rest| rest.split(['/', '?', '#']).next())
+        .is_some_and(|authority| !authority.is_empty() && !authority.contains('@'))
+}
+
+/// Logto's `z.string().email()` rule (zod 3): a dot-atom-ish local part of
+/// `A-Z a-z 0-9 _ ' + - .`, not starting with a dot or ending with `.`/`'`,
+/// no `..`, then `@` and two or more labels, the last one letters only. It
+/// also keeps `:` out, which would split the Basic-auth pair.
+pub fn is_email(value: &str) -> bool {
+    let Some((local, domain)) = value.split_once('@') else {
+        return false;
+    };
+    if value.contains("..") || local.is_empty() || local.starts_with('.') {
+        return false;
+    }
+    let local_ok = local.chars().all(|c| c.is_ascii_alphanumeric() || "_'+-.".contains(c));
+    let last_ok = local
+        .chars()
+        .last()
+        .is_some_and(|c| c.is_ascii_alphanumeric() || "_+-".contains(c));
+    if !local_ok || !last_ok {
+        return false;
+    }
+    let labels: Vec<&str> = domain.split('.').collect();
+    let Some((top, rest)) = labels.split_last() else {
+        return false;
+    };
+    !rest.is_empty()
+        && top.len() >= 2
+        && top.chars().all(|c| c.is_ascii_alphabetic())
+        && rest.iter().all(|label| {
+            label.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
 }
 
 /// The schema of one template entry.
@@ -266,7 +351,7 @@ mod tests {
             .string("from", "Sender.")
             .optional()
             .string("endpoint", "URL.")
-            .format("uri")
+            .format(Format::Uri)
             .default("https://api.test/x")
             .string("signName", "Signature.")
             .may_be_empty()
@@ -303,16 +388,78 @@ mod tests {
             .may_be_empty()
             .string("d", "")
             .optional();
-        assert!(
-            schema
-                .check_non_blank(&json!({"a": "x", "b": "y", "c": "", "d": " "}))
-                .is_ok()
-        );
-        let error = schema.check_non_blank(&json!({"a": "x", "b": " \t"})).unwrap_err();
+        assert!(schema.check(&json!({"a": "x", "b": "y", "c": "", "d": " "})).is_ok());
+        let error = schema.check(&json!({"a": "x", "b": " \t"})).unwrap_err();
         assert_eq!(error.message, "`b` must not be empty");
         assert_eq!(error.code, crate::ErrorCode::InvalidConfig);
         // Missing or mistyped fields are the parser's to report.
-        assert!(schema.check_non_blank(&json!({"b": 5})).is_ok());
+        assert!(schema.check(&json!({"b": 5})).is_ok());
+    }
+
+    #[test]
+    fn emails_follow_logtos_rule() {
+        for good in [
+            "user@example.com",
+            "first.last+otp@mail.example.ru",
+            "o'neil@x-y.io",
+            "a_b-c@d.co",
+        ] {
+            assert!(is_email(good), "{good}");
+        }
+        for bad in [
+            "",
+            "user",
+            "user@",
+            "@example.com",
+            "user@example",
+            "user@example.c",
+            "us er@example.com",
+            ".user@example.com",
+            "user.@example.com",
+            "a..b@example.com",
+            "a@b@example.com",
+            "user:x@example.com",
+            "user@-example.com",
+            "user@example.c0m",
+            "ü@example.com",
+        ] {
+            assert!(!is_email(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn formats_are_enforced() {
+        let schema = Schema::object()
+            .string("endpoint", "")
+            .format(Format::Uri)
+            .string("email", "")
+            .format(Format::Email)
+            .optional();
+        assert!(
+            schema
+                .check(&json!({"endpoint": " https://sms.example.com/send "}))
+                .is_ok()
+        );
+        assert!(
+            schema
+                .check(&json!({"endpoint": "http://127.0.0.1:8080/x", "email": "a@b.co"}))
+                .is_ok()
+        );
+        for bad in [
+            "sms.example.com/send",
+            "ftp://x",
+            "https://",
+            "https://u:p@host/",
+            "https:///x",
+        ] {
+            let error = schema.check(&json!({ "endpoint": bad })).unwrap_err();
+            assert!(error.message.starts_with("`endpoint` must be an http(s) URL"), "{bad}");
+        }
+        let error = schema
+            .check(&json!({"endpoint": "https://x", "email": "nope"}))
+            .unwrap_err();
+        assert_eq!(error.message, "`email` must be an email address");
+        assert_eq!(schema.to_json()["properties"]["email"]["format"], "email");
     }
 
     #[test]

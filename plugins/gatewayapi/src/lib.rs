@@ -56,7 +56,7 @@ impl Connector for GatewayApi {
     fn metadata() -> Metadata {
         let schema = Schema::object()
             .string("endpoint", "The /rest/mtsms URL (gatewayapi.eu for EU accounts).")
-            .format("uri")
+            .format(Format::Uri)
             .default(DEFAULT_ENDPOINT)
             .secret("apiToken", "API token from the GatewayAPI dashboard.")
             .string("sender", "Sender: ≤ 11 letters and digits, or ≤ 15 digits.")
@@ -66,22 +66,6 @@ impl Connector for GatewayApi {
             .origin("https://gatewayapi.eu")
             .config_url("endpoint")
             .schema(schema)
-    }
-
-    fn validate(config: &Config) -> Result<(), ConnectorError> {
-        let Some(endpoint) = config.endpoint.as_deref().map(str::trim) else {
-            return Ok(());
-        };
-        let rest = endpoint
-            .strip_prefix("https://")
-            .or_else(|| endpoint.strip_prefix("http://"));
-        match rest.and_then(|rest| rest.split(['/', '?', '#']).next()) {
-            Some(host) if !host.is_empty() && !host.contains('@') => Ok(()),
-            _ => Err(ConnectorError::invalid_field(
-                "endpoint",
-                "must be an http(s) URL such as https://gatewayapi.com/rest/mtsms",
-            )),
-        }
     }
 
     fn send(config: Config, message: &Message) -> Result<Receipt, ConnectorError> {
@@ -192,8 +176,12 @@ mod tests {
             config(Some(" https://gatewayapi.eu/rest/mtsms ")).endpoint(),
             "https://gatewayapi.eu/rest/mtsms"
         );
-        assert!(GatewayApi::validate(&config(Some("https://gatewayapi.eu/rest/mtsms"))).is_ok());
-        assert!(GatewayApi::validate(&config(Some("http://127.0.0.1:8080/rest/mtsms"))).is_ok());
+        let checked = |endpoint: &str| {
+            let config = serde_json::json!({"endpoint": endpoint, "apiToken": "t", "sender": "S"});
+            smshost_sdk::config::checked::<GatewayApi>(&config.to_string()).map(drop)
+        };
+        assert!(checked("https://gatewayapi.eu/rest/mtsms").is_ok());
+        assert!(checked("http://127.0.0.1:8080/rest/mtsms").is_ok());
         for bad in [
             "",
             "gatewayapi.com/rest/mtsms",
@@ -201,7 +189,7 @@ mod tests {
             "https://",
             "https://u:p@gatewayapi.com/",
         ] {
-            let error = GatewayApi::validate(&config(Some(bad))).unwrap_err();
+            let error = checked(bad).unwrap_err();
             assert_eq!(error.code, ErrorCode::InvalidConfig, "{bad}");
             assert!(error.message.contains("`endpoint`"), "{bad}: {}", error.message);
         }

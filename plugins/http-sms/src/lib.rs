@@ -51,7 +51,7 @@ impl Connector for HttpSms {
         Metadata::new("http-sms", "HTTP SMS").config_url("endpoint").schema(
             Schema::object()
                 .string("endpoint", "URL that receives the message as JSON.")
-                .format("uri")
+                .format(Format::Uri)
                 .secret("authorization", "Authorization header value, sent verbatim.")
                 .optional()
                 .choice(
@@ -60,16 +60,6 @@ impl Connector for HttpSms {
                     "`to` as +4520123456 (e164) or 4520123456 (digits, as Logto sends it).",
                 ),
         )
-    }
-
-    fn validate(config: &Config) -> Result<(), ConnectorError> {
-        if !(config.endpoint.starts_with("https://") || config.endpoint.starts_with("http://")) {
-            return Err(ConnectorError::invalid_field(
-                "endpoint",
-                "must be an http:// or https:// URL",
-            ));
-        }
-        Ok(())
     }
 
     fn send(config: Config, message: &Message) -> Result<Receipt, ConnectorError> {

@@ -23,11 +23,11 @@ const SERVICE: &str = "sms";
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Config {
+    sdk_app_id: StringOrNumber,
+    region: String,
     access_key_id: String,
     access_key_secret: String,
     sign_name: String,
-    sdk_app_id: StringOrNumber,
-    region: String,
     #[serde(default)]
     #[expect(dead_code, reason = "parsed only to refuse malformed entries")]
     templates: Vec<CodeTemplate>,
