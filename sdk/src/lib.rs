@@ -48,24 +48,9 @@ pub mod metadata;
 pub mod schema;
 pub mod template;
 
-/// Generated bindings for the `smshost:connector` world. Connectors rarely
-/// need them directly; the SDK re-exports the types they use.
+/// Generated bindings for the `smshost:connector@0.2.0` world. Connectors
+/// rarely need them directly; the SDK re-exports the types they use.
 #[doc(hidden)]
-#[cfg(not(feature = "contract-0-2"))]
-pub mod bindings {
-    wit_bindgen::generate!({
-        world: "sms-connector",
-        path: "../wit/v0.1",
-        pub_export_macro: true,
-        export_macro_name: "__export_world",
-        default_bindings_module: "smshost_sdk::bindings",
-    });
-}
-
-/// Generated bindings for contract 0.2 (README, logo and example config in
-/// the metadata), while hosts that link it are rolling out.
-#[doc(hidden)]
-#[cfg(feature = "contract-0-2")]
 pub mod bindings {
     wit_bindgen::generate!({
         world: "sms-connector",

@@ -139,11 +139,8 @@ impl Metadata {
             description: self.description.unwrap_or_else(|| krate.description.to_string()),
             version: krate.version.to_string(),
             network_hosts: self.hosts,
-            #[cfg(feature = "contract-0-2")]
             readme: krate.readme.to_string(),
-            #[cfg(feature = "contract-0-2")]
             logo: krate.logo.map(str::to_string),
-            #[cfg(feature = "contract-0-2")]
             example_config: krate.example_config.to_string(),
         }
     }
@@ -204,12 +201,9 @@ mod tests {
         assert_eq!(record.network_hosts.len(), 2);
         let schema: serde_json::Value = serde_json::from_str(&record.config_schema).unwrap();
         assert_eq!(schema["properties"]["token"]["writeOnly"], true);
-        #[cfg(feature = "contract-0-2")]
-        {
-            assert_eq!(record.readme, krate().readme);
-            assert_eq!(record.example_config, EXAMPLE);
-            assert!(record.logo.is_some());
-        }
+        assert_eq!(record.readme, krate().readme);
+        assert_eq!(record.example_config, EXAMPLE);
+        assert!(record.logo.is_some());
         let own = Probe::metadata().description("Overridden.").into_wit(&krate());
         assert_eq!(own.description, "Overridden.");
     }

@@ -259,7 +259,7 @@ async fn plugins_and_inspect() {
     let output = smshost(args(&["inspect", "twilio-short-message-service"])).await;
     assert_eq!(output.status.code(), Some(0), "stderr: {}", stderr(&output));
     let shown: Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(shown["contract"], "smshost:connector@0.1.0");
+    assert_eq!(shown["contract"], "smshost:connector@0.2.0");
     assert_eq!(shown["network_hosts"][0], json!({"origin": "https://api.twilio.com"}));
     assert_eq!(shown["secret_fields"], json!(["authToken"]));
     assert_eq!(shown["config_schema"]["properties"]["authToken"]["writeOnly"], true);

@@ -995,7 +995,7 @@ const V0_2_EXAMPLE: &str = include_str!("../guests/contract-v0-2/example-config.
 /// image, `null`s for a 0.1 plugin, 404s, and a send through the 0.2 plugin.
 async fn plugin_docs_and_logo(backend: Backend) {
     let (endpoint, _) = mocks::http_sms(None).await;
-    let mut builder = Daemon::builder(BIN).plugins(&["contract_v0_2", "http_sms"]);
+    let mut builder = Daemon::builder(BIN).plugins(&["contract_v0_2", "contract_v0_1", "http_sms"]);
     if let Some(store) = backend.store() {
         builder = builder.store(store);
     }
@@ -1023,7 +1023,16 @@ async fn plugin_docs_and_logo(backend: Backend) {
     );
     // The logo itself is only served as an image, not in the listing.
     assert!(!plugins.text.contains("<svg"), "{}", plugins.text);
-    let old = find("http-sms");
+    let shipped = find("http-sms");
+    assert_eq!(shipped["contract"], "smshost:connector@0.2.0");
+    assert!(
+        shipped["readme"]
+            .as_str()
+            .is_some_and(|readme| readme.starts_with("# ")),
+        "{shipped}"
+    );
+    assert!(shipped["exampleConfig"].is_object(), "{shipped}");
+    let old = find("contract-v0-1");
     assert_eq!(
         (&old["readme"], &old["hasLogo"], &old["exampleConfig"]),
         (&Value::Null, &json!(false), &Value::Null)
@@ -1039,7 +1048,7 @@ async fn plugin_docs_and_logo(backend: Backend) {
     assert_eq!(logo.header("x-content-type-options"), Some("nosniff"));
     assert_eq!(logo.text, V0_2_LOGO);
     for (path, code) in [
-        ("/v1/plugins/http-sms/logo", "logo_not_found"),
+        ("/v1/plugins/contract-v0-1/logo", "logo_not_found"),
         ("/v1/plugins/no-such-plugin/logo", "plugin_not_found"),
     ] {
         let missing = api.get(path).await;
