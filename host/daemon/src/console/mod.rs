@@ -306,8 +306,7 @@ async fn readme(State(app): Shared, Path(id): Path<String>) -> Result<Response, 
 
 /// The README a plugin's metadata carries (contract 0.2), if any.
 fn plugin_readme(plugin: &smshost::Plugin) -> Option<String> {
-    let _ = plugin;
-    None
+    plugin.metadata().readme.clone()
 }
 
 /// The body of `POST /console/api/preview`.
