@@ -321,7 +321,10 @@ mod tests {
     fn every_listed_wasi_interface_is_linked() {
         // The list must not promise what the linker lacks: each listed
         // interface, imported as an empty instance, links.
-        let engine = crate::engine::build_engine().unwrap();
+        let engine =
+            crate::engine::build_engine(&crate::engine::Limits::default(), crate::engine::Allocation::OnDemand)
+                .unwrap()
+                .engine;
         let linker = crate::sandbox::linker(&engine).unwrap();
         for (package, interfaces) in WASI_IMPORTS {
             for interface in interfaces {

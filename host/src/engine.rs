@@ -7,7 +7,7 @@
 
 use std::thread;
 use std::time::Duration;
-use wasmtime::{Config, Engine};
+use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 /// How often the epoch advances. Each tick lets the host check a guest's CPU
 /// budget; 10 ms (Spin's value) keeps the check cheap and the overrun small.
@@ -104,17 +104,111 @@ impl Default for Limits {
     }
 }
 
-/// Builds the engine: component model, async, epoch interruption.
+/// Component instances the pool keeps beyond the sends: plugin loads read
+/// their metadata in a sandbox outside the send permits, and the runtime
+/// lets this many loads instantiate at once.
+pub(crate) const LOAD_SLOTS: usize = 4;
+
+/// Table elements one call may allocate, summed over all its tables. A
+/// Python component's tables hold tens of thousands of functions; a million
+/// elements is 8 MiB of host memory.
+pub(crate) const MAX_TABLE_ELEMENTS: usize = 1_000_000;
+
+/// Linear memory a pooled slot keeps mapped after a send and resets with
+/// `memset` (only the pages the guest touched, where the kernel can say
+/// which) instead of `madvise`: a Rust connector dirties well under 1 MiB,
+/// so slot reuse costs no system call, no page fault and no TLB shoot-down.
+const MEMORY_KEEP_RESIDENT: usize = 1 << 20;
+
+/// How instances get their memories and tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Allocation {
+    /// The pooling allocator when the process can reserve its address
+    /// space (probed when the runtime is built), otherwise on demand.
+    #[default]
+    Auto,
+    /// Map fresh memory for every instance (what wasmtime does by default).
+    OnDemand,
+}
+
+/// The engine, and whether it pools instances.
+pub(crate) struct BuiltEngine {
+    pub(crate) engine: Engine,
+    pub(crate) pooling: bool,
+}
+
+/// Builds the engine: component model, async, epoch interruption, and the
+/// pooling allocator sized from `limits` when `allocation` allows it and the
+/// address space can be reserved.
 ///
 /// wasmtime's own cache is not used: it trusts whatever its folder holds.
 /// The host's [`crate::compile_cache`] verifies entries before loading them.
-pub(crate) fn build_engine() -> wasmtime::Result<Engine> {
+pub(crate) fn build_engine(limits: &Limits, allocation: Allocation) -> wasmtime::Result<BuiltEngine> {
+    let mut config = base_config();
+    let pooled = match allocation {
+        Allocation::OnDemand => None,
+        Allocation::Auto => {
+            config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling_config(limits)));
+            match Engine::new(&config) {
+                Ok(engine) => Some(engine),
+                Err(error) => {
+                    tracing::info!(
+                        "the pooling allocator cannot reserve its address space ({error:#}); instances get memory on demand"
+                    );
+                    None
+                }
+            }
+        }
+    };
+    let pooling = pooled.is_some();
+    let engine = match pooled {
+        Some(engine) => engine,
+        None => Engine::new(&base_config())?,
+    };
+    start_epoch_ticker(&engine)?;
+    Ok(BuiltEngine { engine, pooling })
+}
+
+/// What both allocation strategies share, so compiled code (and the compile
+/// cache, keyed by the engine's fingerprint) is the same for either.
+fn base_config() -> Config {
     let mut config = Config::new();
     config.wasm_component_model(true);
     config.epoch_interruption(true);
-    let engine = Engine::new(&config)?;
-    start_epoch_ticker(&engine)?;
-    Ok(engine)
+    // Instances map their initial memory from the module's image instead
+    // of copying data segments: a fresh sandbox per send costs page-table
+    // entries, not a copy of the guest's data.
+    config.memory_init_cow(true);
+    config
+}
+
+/// Pool sizes from the limits: every send (and a few loads) may hold a
+/// component instance at once, each with up to the per-call counts of core
+/// instances, memories and tables, so the pool never refuses what the
+/// limits allow. The memories are reserved, not committed: 32 sends × 16
+/// memories × ~4 GiB of guard-page-elided address space is ~2 TiB of the
+/// 128 TiB a 64-bit process has; a process that cannot reserve it (an
+/// address-space rlimit, a 39-bit VA) falls back to on demand.
+fn pooling_config(limits: &Limits) -> PoolingAllocationConfig {
+    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    let instances = limits.max_concurrent_sends.max(1).saturating_add(LOAD_SLOTS);
+    let per_call = |n: usize| count(instances.saturating_mul(n.max(1)));
+    let mut pool = PoolingAllocationConfig::new();
+    pool.total_component_instances(count(instances))
+        .total_stacks(count(instances))
+        .total_core_instances(per_call(limits.max_instances))
+        .total_memories(per_call(limits.max_memories))
+        .total_tables(per_call(limits.max_tables))
+        .max_core_instances_per_component(count(limits.max_instances))
+        .max_memories_per_component(count(limits.max_memories))
+        .max_tables_per_component(count(limits.max_tables))
+        .max_memories_per_module(count(limits.max_memories))
+        .max_tables_per_module(count(limits.max_tables))
+        .max_memory_size(usize::try_from(limits.memory_bytes).unwrap_or(usize::MAX))
+        .table_elements(MAX_TABLE_ELEMENTS)
+        .linear_memory_keep_resident(MEMORY_KEEP_RESIDENT)
+        .pagemap_scan(Enabled::Auto);
+    pool
 }
 
 /// Advances the epoch every [`EPOCH_TICK`] on a plain thread, so ticking

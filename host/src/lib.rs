@@ -53,7 +53,7 @@ pub mod template;
 pub use allowed_hosts::{AllowedHostError, AllowedHosts, AllowedOrigin};
 pub use config::ConnectorConfig;
 pub use connector::{Connector, Receipt};
-pub use engine::Limits;
+pub use engine::{Allocation, Limits};
 pub use error::{ConnectorError, Error, ErrorCode, PluginFailure, Result};
 pub use http::OriginOverride;
 pub use message::{OutgoingMessage, UnknownUsageType, UsageType};

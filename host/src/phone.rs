@@ -11,7 +11,32 @@ use phonenumber::Mode;
 
 /// A validated recipient in E.164 form (`+` and digits).
 #[derive(Clone, PartialEq, Eq, Hash)]
-pub struct PhoneNumber(String);
+pub struct PhoneNumber {
+    e164: String,
+    /// Kept from parsing: rate limits ask for it on every send.
+    country_code: u16,
+    /// The national significant number, kept so redaction need not parse
+    /// the number again for every send.
+    national: String,
+}
+
+/// Loads libphonenumber's metadata on a background thread, once per
+/// process. Its first use compiles thousands of regular expressions
+/// (~100 ms), which would otherwise land on the first send; a send that
+/// arrives before the thread finishes waits for it rather than doing the
+/// work twice.
+pub(crate) fn warm_up() {
+    static STARTED: std::sync::Once = std::sync::Once::new();
+    STARTED.call_once(|| {
+        let spawned = std::thread::Builder::new()
+            .name("smshost-phone-metadata".into())
+            .spawn(|| drop(PhoneNumber::parse("+4520123456")));
+        if let Err(error) = spawned {
+            // Not fatal: the first send loads the metadata itself.
+            tracing::debug!(%error, "cannot start the phone-metadata warm-up thread");
+        }
+    });
+}
 
 impl std::fmt::Debug for PhoneNumber {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -68,25 +93,32 @@ impl PhoneNumber {
                 .unwrap_or_else(|| format!("country code +{}", parsed.code().value()));
             return Err(PhoneError::Invalid(country));
         }
-        Ok(PhoneNumber(parsed.format().mode(Mode::E164).to_string()))
+        Ok(PhoneNumber {
+            e164: parsed.format().mode(Mode::E164).to_string(),
+            country_code: parsed.code().value(),
+            national: parsed.national().value().to_string(),
+        })
     }
 
     /// The country calling code (`45` for `+4520123456`), for per-country
     /// rate limits.
     pub fn country_code(&self) -> u16 {
-        phonenumber::parse(None, &self.0)
-            .map(|parsed| parsed.code().value())
-            .unwrap_or_default()
+        self.country_code
+    }
+
+    /// The national significant number (`20123456` for `+4520123456`).
+    pub(crate) fn national_number(&self) -> &str {
+        &self.national
     }
 
     /// The E.164 text, e.g. `+4520123456`.
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.e164
     }
 
     /// A form safe for logs: country code and last two digits (`+45******56`).
     pub fn redacted(&self) -> String {
-        let digits = &self.0[1..];
+        let digits = &self.e164[1..];
         let keep_front = digits.len().min(2);
         let keep_back = 2.min(digits.len() - keep_front);
         format!(
@@ -100,7 +132,7 @@ impl PhoneNumber {
 
 impl std::fmt::Display for PhoneNumber {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.e164)
     }
 }
 
@@ -153,5 +185,12 @@ mod tests {
     #[test]
     fn redaction_keeps_country_and_tail() {
         assert_eq!(PhoneNumber::parse("+4520123456").unwrap().redacted(), "+45******56");
+    }
+
+    #[test]
+    fn country_code_comes_from_parsing() {
+        assert_eq!(PhoneNumber::parse("+4520123456").unwrap().country_code(), 45);
+        assert_eq!(PhoneNumber::parse("+1 (415) 555-2671").unwrap().country_code(), 1);
+        assert_eq!(PhoneNumber::parse("8613812345678").unwrap().country_code(), 86);
     }
 }

@@ -111,21 +111,26 @@ pub struct Redactor {
     /// Secret values (already expanded into their derived forms), longest
     /// first so a value containing another is masked whole.
     secrets: Vec<String>,
-    /// The recipient's patterns, and what they are replaced by.
-    phone: Option<(Vec<String>, String)>,
-    /// The one-time code's patterns.
-    code: Vec<String>,
+    /// The config secrets' regex, compiled once per config and shared by
+    /// every send's copy.
     compiled: Arc<Compiled>,
+    /// The send's recipient and code, matched without a regex: compiling
+    /// their separator-tolerant patterns took hundreds of microseconds,
+    /// more than the rest of a send.
+    message: Option<Arc<MessageMasks>>,
     learned: Arc<Mutex<Learned>>,
+    /// The last learned pattern and its regex, shared by every send of one
+    /// config: a connector sends the same credential header on every call.
+    learned_cache: Arc<Mutex<LearnedCache>>,
 }
 
 #[derive(Debug, Default)]
 struct Compiled {
-    /// One regex over every pattern, so each text is scanned once and a
+    /// One regex over every secret, so each text is scanned once and a
     /// longer match always wins at its position.
     regex: Option<Regex>,
-    phone_mask: String,
-    /// Groups: `s` = secret, `p` = phone, `c` = code.
+    /// The regex could not be built (megabyte-sized secrets): literal
+    /// replacement instead.
     fallback: bool,
 }
 
@@ -133,6 +138,138 @@ struct Compiled {
 struct Learned {
     values: Vec<String>,
     regex: Option<Regex>,
+}
+
+/// A learned pattern is compiled the second time it is seen in a row
+/// (a regex costs more than a few literal scans of a short text, and a
+/// signed provider's header changes every call).
+#[derive(Debug, Default)]
+struct LearnedCache {
+    pattern: String,
+    regex: Option<Regex>,
+}
+
+/// One send's recipient and code, in the forms the module docs list.
+#[derive(Debug)]
+struct MessageMasks {
+    /// Digit sequences of the recipient: E.164 without `+` (also after a
+    /// `+`, `%2B` or `00` prefix), then the national number.
+    phone: Vec<(Vec<char>, bool)>,
+    /// What a recipient match becomes (`+45******56`).
+    phone_mask: String,
+    /// The code's characters, matched with separators between them (codes
+    /// of 4-32 characters with no separator inside).
+    code_split: Option<Vec<char>>,
+    /// A code that itself holds separators: its split pattern as a regex
+    /// (the old, slower path; real codes are digits).
+    code_regex: Option<Regex>,
+    /// The code's derived forms (base64, URL and JSON encodings), literally.
+    code_literals: Vec<String>,
+    /// Longest text a match can span, for [`Redactor::redact_display`].
+    longest: usize,
+}
+
+/// Most separators allowed between two characters of a number or code.
+const MAX_SEPARATORS: usize = 3;
+
+/// The separators of [`SEPARATORS`]: Unicode white space, `-`, `.`, `(`,
+/// `)` and `/`.
+fn is_separator(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '-' | '.' | '(' | ')' | '/')
+}
+
+/// The end of `chars` matched at `start` of `text` with up to
+/// [`MAX_SEPARATORS`] separators between consecutive characters; none of
+/// `chars` is a separator, so the greedy skip is the only way to match.
+fn split_match(text: &str, start: usize, chars: &[char]) -> Option<usize> {
+    let mut rest = text.get(start..)?.char_indices();
+    let mut end = start;
+    for (k, &wanted) in chars.iter().enumerate() {
+        let mut skipped = 0;
+        loop {
+            let (offset, c) = rest.next()?;
+            if c == wanted {
+                end = start + offset + c.len_utf8();
+                break;
+            }
+            if k == 0 || skipped == MAX_SEPARATORS || !is_separator(c) {
+                return None;
+            }
+            skipped += 1;
+        }
+    }
+    Some(end)
+}
+
+impl MessageMasks {
+    /// The match at `at` (its end and replacement), in the regex's order:
+    /// recipient forms, then the code's split form, then its literals.
+    fn match_at<'a, 't>(&'a self, text: &'t str, at: usize, code_next: &mut NextMatch<'t>) -> Option<(usize, &'a str)> {
+        let first = text[at..].chars().next()?;
+        for (digits, prefixed) in &self.phone {
+            if *prefixed {
+                for prefix in ["+", "%2B", "%2b", "00"] {
+                    if text[at..].starts_with(prefix)
+                        && let Some(end) = split_match(text, at + prefix.len(), digits)
+                    {
+                        return Some((end, &self.phone_mask));
+                    }
+                }
+            }
+            if digits.first() == Some(&first)
+                && let Some(end) = split_match(text, at, digits)
+            {
+                return Some((end, &self.phone_mask));
+            }
+        }
+        if let Some(code) = &self.code_split
+            && code.first() == Some(&first)
+            && let Some(end) = split_match(text, at, code)
+        {
+            return Some((end, MASK));
+        }
+        if let Some(end) = code_next.at(text, at) {
+            return Some((end, MASK));
+        }
+        self.code_literals
+            .iter()
+            .find(|literal| text[at..].starts_with(literal.as_str()))
+            .map(|literal| (at + literal.len(), MASK))
+    }
+}
+
+/// The next match of a regex at or after a position, remembered so a
+/// left-to-right scan searches each stretch of text once.
+struct NextMatch<'r> {
+    regex: Option<&'r Regex>,
+    found: Option<regex::Match<'r>>,
+    searched_from: Option<usize>,
+}
+
+impl<'r> NextMatch<'r> {
+    fn new(regex: Option<&'r Regex>) -> Self {
+        NextMatch {
+            regex,
+            found: None,
+            searched_from: None,
+        }
+    }
+
+    /// The end of a match starting exactly at `at`.
+    fn at<'t: 'r>(&mut self, text: &'t str, at: usize) -> Option<usize> {
+        let regex = self.regex?;
+        let stale = match (self.searched_from, self.found) {
+            (None, _) => true,
+            (Some(_), Some(found)) => found.start() < at,
+            // Nothing after an earlier position means nothing after this.
+            (Some(from), None) => from > at,
+        };
+        if stale {
+            self.found = regex.find_at(text, at);
+            self.searched_from = Some(at);
+        }
+        self.found.filter(|found| found.start() == at).map(|found| found.end())
+    }
 }
 
 impl Redactor {
@@ -169,22 +306,39 @@ impl Redactor {
     /// module docs), with nothing learned yet.
     pub fn for_message(&self, code: &str, to: &PhoneNumber) -> Redactor {
         let mut next = self.fresh();
-        let digits = &to.as_str()[1..];
-        let mut phone = vec![format!(r"(?:\+|%2[bB]|00)?{}", split_pattern(digits))];
-        if let Some(national) = national_number(to).filter(|n| n.len() >= MIN_SECRET_LEN && n != digits) {
-            phone.push(split_pattern(&national));
+        let digits: Vec<char> = to.as_str()[1..].chars().collect();
+        let mut phone = vec![(digits.clone(), true)];
+        let national = to.national_number();
+        if national.len() >= MIN_SECRET_LEN && *national != to.as_str()[1..] {
+            phone.push((national.chars().collect(), false));
         }
-        next.phone = Some((phone, to.redacted()));
-        if code.chars().count() >= MIN_SECRET_LEN {
+        let (mut code_split, mut code_regex, mut code_literals) = (None, None, Vec::new());
+        let code_chars = code.chars().count();
+        if code_chars >= MIN_SECRET_LEN {
             // A long code is not split: a separator pattern per character
-            // of a 1 KiB "code" would be a huge regex for no real case.
-            if code.chars().count() <= 32 {
-                next.code.push(split_pattern(code));
+            // of a 1 KiB "code" would be a huge pattern for no real case.
+            if code_chars <= 32 {
+                if code.chars().any(is_separator) {
+                    code_regex = build_regex(&split_pattern(code));
+                } else {
+                    code_split = Some(code.chars().collect());
+                }
             }
-            next.code
-                .extend(derived_forms(code).iter().map(|form| regex::escape(form)));
+            code_literals = derived_forms(code);
         }
-        next.compile()
+        // A split character spans at most 3 separators of 3 UTF-8 bytes.
+        let per_char = 4 * 10;
+        let longest =
+            (digits.len().max(code_chars) * per_char).max(code_literals.iter().map(String::len).max().unwrap_or(0));
+        next.message = Some(Arc::new(MessageMasks {
+            phone,
+            phone_mask: to.redacted(),
+            code_split,
+            code_regex,
+            code_literals,
+            longest,
+        }));
+        next
     }
 
     /// Learns a credential header the guest sent in this call (name and
@@ -232,7 +386,21 @@ impl Redactor {
                 .map(|v| regex::escape(v))
                 .collect::<Vec<_>>()
                 .join("|");
-            learned.regex = build_regex(&pattern);
+            let mut cache = self
+                .learned_cache
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if cache.pattern == pattern {
+                if cache.regex.is_none() {
+                    cache.regex = build_regex(&pattern);
+                }
+                learned.regex = cache.regex.clone();
+            } else {
+                // Seen once: literal replacement (below) until it repeats.
+                cache.pattern = pattern;
+                cache.regex = None;
+                learned.regex = None;
+            }
         }
     }
 
@@ -251,18 +419,17 @@ impl Redactor {
                     .fold(text.to_string(), |text, value| text.replace(value.as_str(), MASK)),
             }
         };
-        match &self.compiled.regex {
-            Some(regex) => regex
-                .replace_all(&text, |captures: &regex::Captures<'_>| {
-                    if captures.name("p").is_some() {
-                        self.compiled.phone_mask.clone()
-                    } else {
-                        MASK.to_string()
-                    }
-                })
-                .into_owned(),
-            None if self.compiled.fallback => self.literal_fallback(&text),
-            None => text,
+        match (&self.message, &self.compiled.regex) {
+            (None, Some(regex)) => regex.replace_all(&text, MASK).into_owned(),
+            (None, None) if self.compiled.fallback => self.literal_fallback(&text),
+            (None, None) => text,
+            (Some(message), regex) => {
+                if regex.is_none() && self.compiled.fallback {
+                    let text = self.literal_fallback(&text);
+                    return mask_message(&text, None, message);
+                }
+                mask_message(&text, regex.as_ref(), message)
+            }
         }
     }
 
@@ -321,73 +488,70 @@ impl Redactor {
             .values
             .first()
             .map_or(0, String::len);
-        // Split patterns can be up to 4 bytes per character of their value.
-        let code = self.code.iter().map(String::len).max().unwrap_or(0);
-        self.secrets.first().map_or(0, String::len).max(learned).max(code)
+        let message = self.message.as_ref().map_or(0, |message| message.longest);
+        self.secrets.first().map_or(0, String::len).max(learned).max(message)
     }
 
-    /// A copy with the same config secrets and nothing learned.
+    /// A copy with the same config secrets (and their compiled regex) and
+    /// nothing learned.
     fn fresh(&self) -> Redactor {
         Redactor {
             secrets: self.secrets.clone(),
-            phone: self.phone.clone(),
-            code: self.code.clone(),
-            compiled: Arc::default(),
+            compiled: self.compiled.clone(),
+            message: self.message.clone(),
             learned: Arc::default(),
+            learned_cache: self.learned_cache.clone(),
         }
     }
 
     fn compile(mut self) -> Redactor {
         self.secrets.sort_by_key(|value| std::cmp::Reverse(value.len()));
         self.secrets.dedup();
-        let mut groups = Vec::new();
-        if !self.secrets.is_empty() {
-            let secrets: Vec<String> = self.secrets.iter().map(|s| regex::escape(s)).collect();
-            groups.push(format!("(?P<s>{})", secrets.join("|")));
-        }
-        let mut phone_mask = String::new();
-        if let Some((patterns, mask)) = &self.phone {
-            groups.push(format!("(?P<p>{})", patterns.join("|")));
-            phone_mask = mask.clone();
-        }
-        if !self.code.is_empty() {
-            groups.push(format!("(?P<c>{})", self.code.join("|")));
-        }
-        let regex = if groups.is_empty() {
+        let regex = if self.secrets.is_empty() {
             None
         } else {
-            build_regex(&groups.join("|"))
+            let secrets: Vec<String> = self.secrets.iter().map(|s| regex::escape(s)).collect();
+            build_regex(&secrets.join("|"))
         };
-        let fallback = regex.is_none() && !groups.is_empty();
-        self.compiled = Arc::new(Compiled {
-            regex,
-            phone_mask,
-            fallback,
-        });
+        let fallback = regex.is_none() && !self.secrets.is_empty();
+        self.compiled = Arc::new(Compiled { regex, fallback });
         self
     }
 
-    /// Literal replacement when the combined regex is too large to build
-    /// (megabyte-sized secrets): slower, never weaker for secrets.
+    /// Literal replacement of the config secrets when their regex is too
+    /// large to build (megabyte-sized secrets): slower, never weaker.
     fn literal_fallback(&self, text: &str) -> String {
-        let text = self
-            .secrets
+        self.secrets
             .iter()
-            .fold(text.to_string(), |text, value| text.replace(value.as_str(), MASK));
-        let phone = self.phone.as_ref().map(|(patterns, mask)| {
-            patterns
-                .iter()
-                .filter_map(|pattern| build_regex(pattern))
-                .fold(text.clone(), |text, regex| {
-                    regex.replace_all(&text, mask.as_str()).into_owned()
-                })
-        });
-        let text = phone.unwrap_or(text);
-        self.code
-            .iter()
-            .filter_map(|pattern| build_regex(pattern))
-            .fold(text, |text, regex| regex.replace_all(&text, MASK).into_owned())
+            .fold(text.to_string(), |text, value| text.replace(value.as_str(), MASK))
     }
+}
+
+/// One left-to-right pass with the combined regex's priorities: at each
+/// position a config secret first, then the recipient, then the code; a
+/// match is replaced and the scan resumes after it.
+fn mask_message(text: &str, secrets: Option<&Regex>, message: &MessageMasks) -> String {
+    let mut secret_next = NextMatch::new(secrets);
+    let mut code_next = NextMatch::new(message.code_regex.as_ref());
+    let mut out = String::with_capacity(text.len());
+    let (mut at, mut copied) = (0, 0);
+    while at < text.len() {
+        let found = match secret_next.at(text, at) {
+            Some(end) => Some((end, MASK)),
+            None => message.match_at(text, at, &mut code_next),
+        };
+        match found {
+            Some((end, mask)) if end > at => {
+                out.push_str(&text[copied..at]);
+                out.push_str(mask);
+                at = end;
+                copied = end;
+            }
+            _ => at += text[at..].chars().next().map_or(1, char::len_utf8),
+        }
+    }
+    out.push_str(&text[copied..]);
+    out
 }
 
 fn build_regex(pattern: &str) -> Option<Regex> {
@@ -413,11 +577,6 @@ fn is_credential_header(name: &str) -> bool {
 fn split_pattern(value: &str) -> String {
     let chars: Vec<String> = value.chars().map(|c| regex::escape(&c.to_string())).collect();
     chars.join(SEPARATORS)
-}
-
-fn national_number(to: &PhoneNumber) -> Option<String> {
-    let parsed = phonenumber::parse(None, to.as_str()).ok()?;
-    Some(parsed.national().value().to_string())
 }
 
 fn collect_path(value: &Value, segments: &[&str], out: &mut Vec<String>) {

@@ -13,7 +13,7 @@
 use crate::compile_cache::CompileCache;
 use crate::config::{ConnectorConfig, Redactor};
 use crate::connector::Connector;
-use crate::engine::{self, Limits};
+use crate::engine::{self, Allocation, BuiltEngine, LOAD_SLOTS, Limits};
 use crate::error::{Error, ErrorCode, Result};
 use crate::http::{HttpCapability, OriginOverride};
 use crate::network::NetworkPolicy;
@@ -35,6 +35,7 @@ pub struct RuntimeBuilder {
     overrides: Vec<OriginOverride>,
     cache_dir: Option<PathBuf>,
     network: NetworkPolicy,
+    allocation: Allocation,
 }
 
 impl RuntimeBuilder {
@@ -69,10 +70,18 @@ impl RuntimeBuilder {
         self
     }
 
+    /// How instances get their memory: [`Allocation::Auto`] (the default)
+    /// pools them when the process can reserve the address space.
+    pub fn allocation(mut self, allocation: Allocation) -> Self {
+        self.allocation = allocation;
+        self
+    }
+
     /// Creates the engine, the epoch ticker, the linker and the shared HTTP
-    /// client.
+    /// client, and starts warming the phone-number metadata.
     pub fn build(self) -> Result<Runtime> {
-        let engine = engine::build_engine()
+        crate::phone::warm_up();
+        let BuiltEngine { engine, pooling } = engine::build_engine(&self.limits, self.allocation)
             .map_err(|error| Error::Setup(format!("cannot create the WebAssembly engine: {error:#}")))?;
         let cache = match &self.cache_dir {
             Some(dir) => Some(Arc::new(CompileCache::open(dir, &engine).map_err(Error::Setup)?)),
@@ -85,10 +94,12 @@ impl RuntimeBuilder {
         Ok(Runtime {
             inner: Arc::new(RuntimeInner {
                 engine,
+                pooling,
                 linker,
                 http: Arc::new(http),
                 cache,
                 sandboxes: Arc::new(Semaphore::new(permits)),
+                loads: Semaphore::new(LOAD_SLOTS),
                 limits: self.limits,
                 plugins: RwLock::new(BTreeMap::new()),
             }),
@@ -105,12 +116,17 @@ pub struct Runtime {
 
 struct RuntimeInner {
     engine: Engine,
+    /// Whether the engine pools instances (see [`Allocation`]).
+    pooling: bool,
     linker: Linker<SendState>,
     http: Arc<HttpCapability>,
     cache: Option<Arc<CompileCache>>,
     /// One permit per sandbox that may exist at once: each may take the
     /// whole memory budget, so their number bounds the process's memory.
     sandboxes: Arc<Semaphore>,
+    /// Loads in progress: each reads metadata in a sandbox outside the send
+    /// permits, and the pool keeps [`LOAD_SLOTS`] instances for them.
+    loads: Semaphore,
     limits: Limits,
     plugins: RwLock<BTreeMap<String, Plugin>>,
 }
@@ -144,6 +160,13 @@ impl Runtime {
         &self.inner.limits
     }
 
+    /// Whether instances come from the pooling allocator (else they are
+    /// allocated on demand: asked for, or the address space could not be
+    /// reserved).
+    pub fn pooling_allocator(&self) -> bool {
+        self.inner.pooling
+    }
+
     /// Sandboxes running now (validations and sends), out of
     /// [`Limits::max_concurrent_sends`].
     pub fn sandboxes_in_use(&self) -> usize {
@@ -161,6 +184,12 @@ impl Runtime {
     /// stands for the file in messages.
     pub async fn compile_bytes(&self, name: impl AsRef<Path>, bytes: Vec<u8>) -> Result<Plugin> {
         let inner = &self.inner;
+        // Never closed, so acquiring fails only if it were.
+        let _slot = inner
+            .loads
+            .acquire()
+            .await
+            .map_err(|_| Error::Setup("the runtime is shutting down".to_string()))?;
         plugin::load(
             &inner.engine,
             &inner.linker,

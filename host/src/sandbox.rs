@@ -8,7 +8,7 @@
 use crate::allowed_hosts::AllowedHosts;
 use crate::bindings::{self, ConnectorInstance, ConnectorPre, LogLevel, wit_http};
 use crate::cpu_time::{CpuAccount, Meter, metered};
-use crate::engine::Limits;
+use crate::engine::{Limits, MAX_TABLE_ELEMENTS};
 use crate::error::PluginFailure;
 use crate::guest_output::TailPipe;
 use crate::http::HttpCapability;
@@ -36,11 +36,6 @@ const MAX_TRAP_REASON: usize = 512;
 /// Guest log lines kept per call; a connector logs a handful, a flood is
 /// cut off with one warning.
 const MAX_LOG_LINES: u32 = 100;
-
-/// Table elements one call may allocate, summed over all tables. A Python
-/// component's tables hold tens of thousands of functions; a million
-/// elements is 8 MiB of host memory.
-const MAX_TABLE_ELEMENTS: usize = 1_000_000;
 
 /// Caps what one call's instances allocate, summed across all their
 /// memories and tables: a component can hold many core instances, each with

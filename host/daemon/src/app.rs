@@ -1,7 +1,7 @@
 //! The daemon's shared state: the library runtime, the store, the secret
 //! key, the rules and the ready connector handles.
 
-use crate::limits::RateLimits;
+use crate::limits::{RateCounters, RateLimits};
 use crate::metrics::Metrics;
 use crate::secrets::SecretKey;
 use crate::tenants::ActiveConnectors;
@@ -21,6 +21,8 @@ pub(crate) struct App {
     pub(crate) key: SecretKey,
     /// Rules checked before any plugin runs.
     pub(crate) limits: RateLimits,
+    /// Where the limits' hits are counted.
+    pub(crate) counters: Arc<RateCounters>,
     /// Ready handles, by tenant.
     pub(crate) active: ActiveConnectors,
     /// Prometheus metrics.

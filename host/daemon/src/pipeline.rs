@@ -168,7 +168,7 @@ impl App {
         if let Some(refusal) = self
             .limits
             .check(
-                &*self.store,
+                &self.counters,
                 &self.key,
                 tenant,
                 &message.to,

@@ -71,11 +71,13 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), String> {
         .load_dir(&settings.plugin_dir)
         .await
         .map_err(|error| error.to_string())?;
+    let counters = crate::limits::RateCounters::new(store.clone());
     let app = Arc::new(App {
         runtime,
         store,
         key,
         limits: settings.rate_limits.clone(),
+        counters,
         active: ActiveConnectors::default(),
         metrics: Metrics::new(),
         plugin_dir: settings.plugin_dir.clone(),
@@ -116,20 +118,26 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), String> {
     let grace = settings.shutdown_grace;
     tokio::pin!(server);
     tokio::select! {
-        result = &mut server => return result.map_err(|error| error.to_string()),
+        result = &mut server => {
+            app.counters.flush().await;
+            return result.map_err(|error| error.to_string());
+        }
         _ = wait_true(stop_rx) => {}
     }
     tracing::info!(
         grace_secs = grace.as_secs(),
         "shutting down: no new requests, in-flight sends may finish"
     );
-    match tokio::time::timeout(grace, server).await {
+    let result = match tokio::time::timeout(grace, server).await {
         Ok(result) => result.map_err(|error| error.to_string()),
         Err(_) => {
             tracing::warn!("in-flight requests did not finish within the grace period; stopping anyway");
             Ok(())
         }
-    }
+    };
+    // Counts kept in memory reach the store before the process ends.
+    app.counters.flush().await;
+    result
 }
 
 async fn wait_true(mut rx: tokio::sync::watch::Receiver<bool>) {

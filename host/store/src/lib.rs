@@ -344,6 +344,23 @@ pub trait Store: Send + Sync + 'static {
         now_unix: i64,
     ) -> Result<RateDecision, StoreError>;
 
+    /// Whether this process is the store's only writer (SQLite: one daemon per file), so a
+    /// caller may count rate-limit hits in memory and write them behind.
+    fn single_process(&self) -> bool {
+        false
+    }
+
+    /// Adds `hits` to the counter of the window starting at `window_start` (the write-behind of
+    /// hits counted in memory).
+    async fn add_rate_limit_hits(
+        &self,
+        tenant: &str,
+        key: &str,
+        window_secs: u64,
+        window_start: i64,
+        hits: i64,
+    ) -> Result<(), StoreError>;
+
     /// Claims an idempotency key; exactly one concurrent caller gets `Started`. Rows older than
     /// `ttl_secs` count as absent and are replaced atomically.
     async fn begin_idempotent(

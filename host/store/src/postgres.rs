@@ -482,6 +482,30 @@ impl Store for PostgresStore {
         Ok(n.max(0) as u64)
     }
 
+    async fn add_rate_limit_hits(
+        &self,
+        tenant: &str,
+        key: &str,
+        window_secs: u64,
+        window_start: i64,
+        hits: i64,
+    ) -> Result<(), StoreError> {
+        let (start, end) = window_bounds(window_secs, window_start)?;
+        sqlx::query(
+            "INSERT INTO rate_limits (tenant, bucket, window_start, window_end, hits) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (tenant, bucket, window_start) DO UPDATE SET hits = rate_limits.hits + $5",
+        )
+        .bind(tenant)
+        .bind(key)
+        .bind(start)
+        .bind(end)
+        .bind(hits)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err("add_rate_limit_hits"))?;
+        Ok(())
+    }
+
     async fn hit_rate_limit(
         &self,
         tenant: &str,
