@@ -530,6 +530,13 @@ impl Daemon {
         self.spawn().await;
     }
 
+    /// Stops with SIGTERM (the daemon flushes what it keeps in memory, such
+    /// as rate-limit counts) and starts again with the same data.
+    pub async fn restart_gracefully(&mut self) {
+        assert!(self.terminate(Duration::from_secs(15)).await, "a clean exit on SIGTERM");
+        self.spawn().await;
+    }
+
     /// Resident memory of the process (`VmRSS`), in KiB.
     pub fn rss_kib(&self) -> Option<u64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).ok()?;
