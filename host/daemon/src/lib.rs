@@ -19,6 +19,7 @@
 mod api;
 mod app;
 mod auth;
+mod check;
 mod cli;
 mod client;
 mod doors;
@@ -27,6 +28,7 @@ mod limits;
 mod metrics;
 mod pipeline;
 mod reload;
+mod scaffold;
 mod secrets;
 mod server;
 mod settings;
