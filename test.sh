@@ -4,10 +4,10 @@
 # send through them to mock providers on loopback, and the daemon's tests
 # against the real `smshost serve` process. It also builds the Python
 # connector in examples/python with componentize-py (from PyPI), so the
-# contract is tested beyond Rust, the Sinch (Python) and Plivo (JavaScript)
-# connectors in plugins/ (componentize-js from npm), and then runs schemathesis (PyPI) against
-# the live daemon (tests/schemathesis/run.sh; skip it with
-# SMSHOST_SKIP_SCHEMATHESIS=1). Arguments go to `cargo test`.
+# contract is tested beyond Rust, and the Sinch (Python) and Plivo
+# (JavaScript, componentize-js from npm) connectors in plugins/, and then
+# runs schemathesis (PyPI) against the live daemon (tests/schemathesis/run.sh;
+# skip it with SMSHOST_SKIP_SCHEMATHESIS=1). Arguments go to `cargo test`.
 set -euo pipefail
 cd "$(dirname "$0")"
 rustup target add wasm32-wasip2 >/dev/null
