@@ -33,7 +33,7 @@ pub(crate) struct CheckArgs {
 /// long, so it is short, yet long enough for a loaded machine.
 const CHECK_HTTP_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Field names that look like secrets and must be `writeOnly`.
+/// Words that make a field name look like a secret, which must be `writeOnly`.
 const SECRET_WORDS: [&str; 4] = ["key", "token", "secret", "password"];
 
 /// Longest plugin-controlled text shown on one line.
@@ -306,9 +306,7 @@ fn check_schema(list: &mut Checklist, plugin: &Plugin, example: Option<&Value>) 
     let unmarked: Vec<&str> = properties
         .iter()
         .filter(|(name, property)| {
-            let lower = name.to_ascii_lowercase();
-            SECRET_WORDS.iter().any(|word| lower.contains(word))
-                && property.get("writeOnly").and_then(Value::as_bool) != Some(true)
+            looks_secret(name) && property.get("writeOnly").and_then(Value::as_bool) != Some(true)
         })
         .map(|(name, _)| name.as_str())
         .collect();
@@ -344,6 +342,14 @@ fn check_schema(list: &mut Checklist, plugin: &Plugin, example: Option<&Value>) 
         );
     }
     Some(schema)
+}
+
+/// Whether a config field's name says it holds a secret: it contains key,
+/// token, secret or password, and is not an identifier (`accessKeyId`
+/// names a key; it is not one).
+fn looks_secret(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    SECRET_WORDS.iter().any(|word| lower.contains(word)) && !lower.ends_with("id")
 }
 
 /// The top-level `properties` of a schema, by name.
@@ -709,4 +715,19 @@ pub(crate) fn init_logging(verbose: u8) {
         tracing_subscriber::filter::Targets::new().with_target("smshost::host", tracing::Level::WARN),
     );
     let _ = tracing_subscriber::registry().with(printed).with(denials).try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_looking_names() {
+        for secret in ["apiKey", "authToken", "accessKeySecret", "password", "api_key", "SECRET"] {
+            assert!(looks_secret(secret), "{secret}");
+        }
+        for plain in ["accessKeyId", "authId", "sender", "endpoint", "templates", "servicePlanId"] {
+            assert!(!looks_secret(plain), "{plain}");
+        }
+    }
 }
