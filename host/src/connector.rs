@@ -5,7 +5,7 @@
 //! runs with exactly the plugin and config it started with, even while a
 //! hot reload or a configuration change swaps what new sends get.
 
-use crate::bindings::wit;
+use crate::bindings::GuestMessage;
 use crate::config::{ConnectorConfig, Redactor};
 use crate::engine::Limits;
 use crate::error::{ConnectorError, Error, ErrorCode, Result};
@@ -113,9 +113,9 @@ impl Connector {
         } else {
             None
         };
-        let wit_message = wit::Message {
+        let guest_message = GuestMessage {
             to: message.to.as_str().to_string(),
-            usage: message.usage.into(),
+            usage: message.usage,
             template,
             code: message.code().to_string(),
             locale: message.locale().map(str::to_string),
@@ -128,12 +128,7 @@ impl Connector {
         let outcome = inner
             .sandbox
             .run(plugin.pre(), masks.clone(), |instance, store| {
-                Box::pin(async move {
-                    instance
-                        .smshost_connector_connector()
-                        .call_send(store, &config, &wit_message)
-                        .await
-                })
+                Box::pin(async move { instance.send(store, &config, &guest_message).await })
             })
             .await;
         let elapsed = started.elapsed();
@@ -145,7 +140,7 @@ impl Connector {
             }),
             Ok(Err(error)) => Err(Error::Connector {
                 plugin: plugin.label().to_string(),
-                error: redact(ConnectorError::from(error), &masks),
+                error: redact(error, &masks),
             }),
             Ok(Ok(receipt)) => {
                 // The id and the summary's keys can echo the number or the

@@ -32,6 +32,7 @@ mod bindings;
 mod compile_cache;
 mod config;
 mod connector;
+mod contract;
 mod cpu_time;
 mod engine;
 mod error;

@@ -3,11 +3,12 @@
 //!
 //! Each refusal names the file and what is wrong: not WebAssembly, a core
 //! module instead of a component, a contract version this host does not
-//! support, an import the host does not provide (e.g. `wasi:http`), or
-//! metadata that does not parse.
+//! support or an import the host does not provide (e.g. `wasi:http`), both
+//! found before compiling ([`crate::contract`]), or metadata that does not
+//! parse.
 
 use crate::allowed_hosts::{AllowedHosts, AllowedOrigin};
-use crate::bindings::{self, SmsConnectorPre, wit};
+use crate::bindings::{ConnectorPre, RawMetadata, RawNetworkHost};
 use crate::compile_cache::CompileCache;
 use crate::config::{ConnectorConfig, Redactor, secret_fields};
 use crate::engine::Limits;
@@ -50,6 +51,15 @@ pub struct PluginMetadata {
     pub network_hosts: Vec<NetworkHost>,
     /// Whether the host selects and renders `templates` for it.
     pub uses_templates: bool,
+    /// Its README in Markdown (contract 0.2 and later; `None` for a 0.1
+    /// plugin). May be empty: loading accepts that, `smshost check` flags it.
+    pub readme: Option<String>,
+    /// Its logo, an SVG document (contract 0.2 and later, when it has one).
+    /// Serve it only as an image (`image/svg+xml` under a sandboxing CSP),
+    /// never inline in a page: it is the plugin author's markup.
+    pub logo: Option<String>,
+    /// A config object with placeholder credentials (contract 0.2 and later).
+    pub example_config: Option<Value>,
 }
 
 /// A loaded, compiled plugin. Cheap to clone.
@@ -63,7 +73,7 @@ struct PluginInner {
     file: PathBuf,
     label: Arc<str>,
     contract: String,
-    pre: SmsConnectorPre<SendState>,
+    pre: ConnectorPre,
     fixed_hosts: AllowedHosts,
     config_url_fields: Vec<String>,
     secret_fields: Vec<String>,
@@ -100,7 +110,7 @@ impl Plugin {
         &self.inner.file
     }
 
-    /// The contract it implements (`smshost:connector@0.1.0`).
+    /// The contract it implements, as it names it (`smshost:connector@0.2.0`).
     pub fn contract(&self) -> &str {
         &self.inner.contract
     }
@@ -134,7 +144,7 @@ impl Plugin {
         Ok(hosts)
     }
 
-    pub(crate) fn pre(&self) -> &SmsConnectorPre<SendState> {
+    pub(crate) fn pre(&self) -> &ConnectorPre {
         &self.inner.pre
     }
 
@@ -174,14 +184,25 @@ pub(crate) async fn load(
     }
     check_format(&bytes).map_err(&fail)?;
     check_counts(&bytes, limits).map_err(&fail)?;
+    // Before compiling: a wrong version or import is refused in
+    // milliseconds instead of after seconds of Cranelift.
+    let world = crate::contract::check(&bytes).map_err(&fail)?;
     let component = compile(engine, cache, bytes, limits.compile_timeout)
         .await
         .map_err(&fail)?;
-    let contract = check_contract(engine, &component).map_err(&fail)?;
+    // The fallback for what the section check cannot see (an import whose
+    // functions differ from the host's).
     let instance_pre = linker
         .instantiate_pre(&component)
         .map_err(|error| fail(import_error(&error)))?;
-    let pre = SmsConnectorPre::new(instance_pre).map_err(|error| fail(format!("{error:#}")))?;
+    let pre = ConnectorPre::new(world.version, instance_pre).map_err(|error| {
+        fail(format!(
+            "its `{}` export does not match the contract: {}",
+            world.contract,
+            crate::redaction::display_safe(&format!("{:#}", error.root_cause()), 300)
+        ))
+    })?;
+    let contract = world.contract;
 
     let provisional: Arc<str> = Arc::from(format!("{}", file.display()));
     let sandbox = Sandbox {
@@ -195,11 +216,18 @@ pub(crate) async fn load(
     };
     let raw = sandbox
         .run(&pre, Arc::new(Redactor::default()), |instance, store| {
-            Box::pin(async move { instance.smshost_connector_connector().call_metadata(store).await })
+            Box::pin(async move { instance.metadata(store).await })
         })
         .await
         .map_err(|failure| fail(format!("reading its metadata failed: plugin {failure}")))?;
     let metadata = convert_metadata(raw).map_err(&fail)?;
+    if metadata
+        .readme
+        .as_deref()
+        .is_some_and(|readme| readme.trim().is_empty())
+    {
+        tracing::warn!(plugin = %metadata.id, file = %file.display(), "plugin has an empty README");
+    }
     let mut fixed_hosts = AllowedHosts::default();
     let mut config_url_fields = Vec::new();
     for host in &metadata.network_hosts {
@@ -334,7 +362,7 @@ async fn compile(
             "compiling took longer than {timeout:?} (the compile limit); it was abandoned"
         )),
         Ok(Err(_)) => Err("compilation was interrupted".to_string()),
-        Ok(Ok(Err(error))) => Err(format!("not a valid component: {error:#}")),
+        Ok(Ok(Err(error))) => Err(compile_error(&error)),
         Ok(Ok(Ok(component))) => Ok(component),
     }
 }
@@ -394,39 +422,15 @@ fn check_format(bytes: &[u8]) -> std::result::Result<(), String> {
     Ok(())
 }
 
-/// Finds the `connector` export and checks its contract version, so a
-/// plugin built for another version gets "built for X, this host supports Y"
-/// instead of a missing-export message.
-fn check_contract(engine: &Engine, component: &Component) -> std::result::Result<String, String> {
-    let prefix = format!("{}/connector@", bindings::CONTRACT_PACKAGE);
-    let ty = component.component_type();
-    let exported: Vec<String> = ty.exports(engine).map(|(name, _)| name.to_string()).collect();
-    let Some(export) = exported.iter().find(|name| name.starts_with(&prefix)) else {
-        let shown = if exported.is_empty() {
-            "nothing".to_string()
-        } else {
-            exported.join(", ")
-        };
-        return Err(format!(
-            "it does not implement the smshost connector contract: it exports {shown}, not `{}`",
-            bindings::CONNECTOR_EXPORT
-        ));
-    };
-    let version = &export[prefix.len()..];
-    let mut parts = version.split('.').map(|part| part.parse::<u64>().ok());
-    let supported = bindings::CONTRACT_VERSION;
-    match (parts.next().flatten(), parts.next().flatten()) {
-        (Some(major), Some(minor)) if (major, minor) == supported => {
-            Ok(format!("{}@{version}", bindings::CONTRACT_PACKAGE))
-        }
-        _ => Err(format!(
-            "it was built for contract {}@{version}; this host supports {}@{}.{}.x",
-            bindings::CONTRACT_PACKAGE,
-            bindings::CONTRACT_PACKAGE,
-            supported.0,
-            supported.1
-        )),
-    }
+/// Says why a component did not compile without the engine's framing
+/// ("failed to parse WebAssembly module", offsets in hex): the innermost
+/// cause, which names the problem, escaped and capped.
+fn compile_error(error: &wasmtime::Error) -> String {
+    let cause = error.root_cause().to_string();
+    format!(
+        "not a valid component: it failed validation ({})",
+        crate::redaction::display_safe(&cause, 300)
+    )
 }
 
 /// Rephrases wasmtime's link error as the import the host lacks.
@@ -434,9 +438,15 @@ fn import_error(error: &wasmtime::Error) -> String {
     let text = format!("{error:#}");
     match text.split('`').nth(1) {
         Some(import) if text.contains("matching implementation was not found") => format!(
-            "it imports `{import}`, which this host does not provide (connectors may import only smshost:connector/http, smshost:connector/log and WASI 0.2 interfaces)"
+            "it imports `{}`, which this host does not provide; {}",
+            crate::redaction::display_safe(import, 100),
+            crate::contract::allowed_imports()
         ),
-        _ => format!("it cannot be linked: {text}"),
+        _ => format!(
+            "its imports do not match what this host provides ({}); {}",
+            crate::redaction::display_safe(&format!("{:#}", error.root_cause()), 300),
+            crate::contract::allowed_imports()
+        ),
     }
 }
 
@@ -451,7 +461,15 @@ const MAX_NETWORK_HOSTS: usize = 32;
 /// Longest network host entry (an origin is well under 256 bytes).
 const MAX_NETWORK_HOST_BYTES: usize = 256;
 
-fn convert_metadata(raw: wit::ConnectorMetadata) -> std::result::Result<PluginMetadata, String> {
+/// Largest README, logo and example config (contract 0.2): a README is a
+/// few KiB of Markdown, a logo a few KiB of SVG.
+const MAX_README_BYTES: usize = 64 << 10;
+const MAX_LOGO_BYTES: usize = 64 << 10;
+const MAX_EXAMPLE_CONFIG_BYTES: usize = 64 << 10;
+
+/// Checks and caps what a guest said about itself, and turns it into the
+/// host's [`PluginMetadata`].
+fn convert_metadata(raw: RawMetadata) -> std::result::Result<PluginMetadata, String> {
     let valid_id = !raw.id.is_empty()
         && raw.id.len() <= 64
         && raw
@@ -497,8 +515,8 @@ fn convert_metadata(raw: wit::ConnectorMetadata) -> std::result::Result<PluginMe
     }
     for host in &raw.network_hosts {
         let (kind, text) = match host {
-            wit::NetworkHost::Origin(origin) => ("origin", origin),
-            wit::NetworkHost::ConfigUrl(field) => ("config-url field", field),
+            RawNetworkHost::Origin(origin) => ("origin", origin),
+            RawNetworkHost::ConfigUrl(field) => ("config-url field", field),
         };
         if text.len() > MAX_NETWORK_HOST_BYTES || text.chars().any(char::is_control) {
             return Err(format!(
@@ -516,10 +534,52 @@ fn convert_metadata(raw: wit::ConnectorMetadata) -> std::result::Result<PluginMe
         .network_hosts
         .into_iter()
         .map(|host| match host {
-            wit::NetworkHost::Origin(origin) => NetworkHost::Origin(origin),
-            wit::NetworkHost::ConfigUrl(field) => NetworkHost::ConfigUrl(field),
+            RawNetworkHost::Origin(origin) => NetworkHost::Origin(origin),
+            RawNetworkHost::ConfigUrl(field) => NetworkHost::ConfigUrl(field),
         })
         .collect();
+    if let Some(readme) = &raw.readme {
+        if readme.len() > MAX_README_BYTES {
+            return Err(format!(
+                "its README is {} bytes, over the limit of {MAX_README_BYTES}",
+                readme.len()
+            ));
+        }
+        if readme
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        {
+            return Err(
+                "its README holds control characters (only newlines and tabs may appear in Markdown)".to_string(),
+            );
+        }
+    }
+    if let Some(logo) = &raw.logo {
+        if logo.len() > MAX_LOGO_BYTES {
+            return Err(format!(
+                "its logo is {} bytes, over the limit of {MAX_LOGO_BYTES}",
+                logo.len()
+            ));
+        }
+        check_svg(logo).map_err(|reason| format!("its logo is not an SVG document: {reason}"))?;
+    }
+    let example_config = match &raw.example_config {
+        None => None,
+        Some(text) => {
+            if text.len() > MAX_EXAMPLE_CONFIG_BYTES {
+                return Err(format!(
+                    "its example config is {} bytes, over the limit of {MAX_EXAMPLE_CONFIG_BYTES}",
+                    text.len()
+                ));
+            }
+            let value: Value =
+                serde_json::from_str(text).map_err(|error| format!("its example config is not valid JSON: {error}"))?;
+            if !value.is_object() {
+                return Err("its example config must be a JSON object".to_string());
+            }
+            Some(value)
+        }
+    };
     Ok(PluginMetadata {
         id: raw.id,
         name: raw.name,
@@ -528,22 +588,61 @@ fn convert_metadata(raw: wit::ConnectorMetadata) -> std::result::Result<PluginMe
         config_schema,
         network_hosts,
         uses_templates: raw.uses_templates,
+        readme: raw.readme,
+        logo: raw.logo,
+        example_config,
     })
+}
+
+/// Whether `text` looks like an SVG document: an `<svg` root element after
+/// an optional byte-order mark, XML declaration, comments, processing
+/// instructions and a DOCTYPE without an internal subset (which could
+/// declare entities). A shape check, not a parser: the logo is only ever
+/// served as an image under a sandboxing CSP.
+fn check_svg(text: &str) -> std::result::Result<(), String> {
+    let mut rest = text.strip_prefix('\u{feff}').unwrap_or(text);
+    loop {
+        rest = rest.trim_start();
+        if let Some(after) = rest.strip_prefix("<!--") {
+            let end = after.find("-->").ok_or("a comment is not closed")?;
+            rest = &after[end + 3..];
+        } else if let Some(after) = rest.strip_prefix("<?") {
+            let end = after.find("?>").ok_or("the XML declaration is not closed")?;
+            rest = &after[end + 2..];
+        } else if let Some(after) = rest.strip_prefix("<!DOCTYPE") {
+            let end = after.find('>').ok_or("the DOCTYPE is not closed")?;
+            if after[..end].contains('[') {
+                return Err("its DOCTYPE declares an internal subset (entities are not allowed)".to_string());
+            }
+            rest = &after[end + 1..];
+        } else {
+            break;
+        }
+    }
+    let root = rest
+        .strip_prefix("<svg")
+        .ok_or("it must start with an `<svg` element")?;
+    if !root.is_empty() && !root.starts_with(|c: char| c.is_ascii_whitespace() || c == '>' || c == '/') {
+        return Err("it must start with an `<svg` element".to_string());
+    }
+    if !rest.trim_end().ends_with('>') {
+        return Err("it does not end with a closing tag".to_string());
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn metadata() -> wit::ConnectorMetadata {
-        wit::ConnectorMetadata {
+    fn metadata() -> RawMetadata {
+        RawMetadata {
             id: "x".into(),
             name: "X".into(),
             description: "d".into(),
             version: "1.0.0".into(),
             config_schema: "{}".into(),
-            network_hosts: vec![],
-            uses_templates: false,
+            ..RawMetadata::default()
         }
     }
 
@@ -553,20 +652,78 @@ mod tests {
         huge_schema.config_schema = format!("{{\"d\":\"{}\"}}", "a".repeat(300 << 10));
         assert!(convert_metadata(huge_schema).unwrap_err().contains("config schema is"));
         let mut many_hosts = metadata();
-        many_hosts.network_hosts = vec![wit::NetworkHost::Origin("https://a.example.com".into()); 10_000];
+        many_hosts.network_hosts = vec![RawNetworkHost::Origin("https://a.example.com".into()); 10_000];
         assert!(
             convert_metadata(many_hosts)
                 .unwrap_err()
                 .contains("10000 network hosts")
         );
         let mut long_host = metadata();
-        long_host.network_hosts = vec![wit::NetworkHost::ConfigUrl(format!("f\n{}", "x".repeat(1 << 20)))];
+        long_host.network_hosts = vec![RawNetworkHost::ConfigUrl(format!("f\n{}", "x".repeat(1 << 20)))];
         let error = convert_metadata(long_host).unwrap_err();
         assert!(error.len() < 400 && !error.contains('\n'), "{error}");
         let mut long_name = metadata();
         long_name.name = "n".repeat(1 << 20);
         assert!(convert_metadata(long_name).unwrap_err().contains("at most 100 bytes"));
         assert!(convert_metadata(metadata()).is_ok());
+    }
+
+    fn v0_2(readme: &str, logo: Option<&str>, example: &str) -> RawMetadata {
+        RawMetadata {
+            readme: Some(readme.into()),
+            logo: logo.map(str::to_string),
+            example_config: Some(example.into()),
+            ..metadata()
+        }
+    }
+
+    #[test]
+    fn a_0_1_plugin_has_no_readme_logo_or_example() {
+        let converted = convert_metadata(metadata()).unwrap();
+        assert_eq!(
+            (converted.readme, converted.logo, converted.example_config),
+            (None, None, None)
+        );
+    }
+
+    #[test]
+    fn readme_logo_and_example_config_come_through_when_valid() {
+        let logo = "<?xml version=\"1.0\"?>\n<!-- made by hand -->\n<svg xmlns=\"http://www.w3.org/2000/svg\"/>";
+        let converted = convert_metadata(v0_2("# X\n\nSends SMS.\n", Some(logo), r#"{"a":1}"#)).unwrap();
+        assert_eq!(converted.readme.as_deref(), Some("# X\n\nSends SMS.\n"));
+        assert_eq!(converted.logo.as_deref(), Some(logo));
+        assert_eq!(converted.example_config, Some(serde_json::json!({"a": 1})));
+        // An empty README loads (`smshost check` flags it); no logo is fine.
+        let converted = convert_metadata(v0_2("", None, "{}")).unwrap();
+        assert_eq!((converted.readme.as_deref(), converted.logo), (Some(""), None));
+    }
+
+    #[test]
+    fn bad_readme_logo_or_example_config_is_refused_with_a_reason() {
+        let refuse = |raw: RawMetadata| convert_metadata(raw).unwrap_err();
+        assert_eq!(
+            refuse(v0_2(&"r".repeat(65 << 10), None, "{}")),
+            "its README is 66560 bytes, over the limit of 65536"
+        );
+        assert!(refuse(v0_2("a\u{1b}[2J", None, "{}")).contains("control characters"));
+        let huge_logo = format!("<svg>{}</svg>", " ".repeat(64 << 10));
+        assert!(refuse(v0_2("", Some(&huge_logo), "{}")).contains("its logo is 65547 bytes"));
+        for (logo, reason) in [
+            ("", "it must start with an `<svg` element"),
+            ("<html><svg/></html>", "it must start with an `<svg` element"),
+            ("<svgfoo/>", "it must start with an `<svg` element"),
+            ("\u{89}PNG\r\n", "it must start with an `<svg` element"),
+            ("<!-- open <svg/>", "a comment is not closed"),
+            ("<!DOCTYPE svg [<!ENTITY a \"aaaa\">]><svg/>", "internal subset"),
+            ("<svg", "does not end with a closing tag"),
+        ] {
+            let error = refuse(v0_2("", Some(logo), "{}"));
+            assert!(error.starts_with("its logo is not an SVG document: "), "{error}");
+            assert!(error.contains(reason), "{logo:?}: {error}");
+        }
+        assert!(refuse(v0_2("", None, "[1]")).contains("example config must be a JSON object"));
+        assert!(refuse(v0_2("", None, "{")).contains("example config is not valid JSON"));
+        assert!(refuse(v0_2("", None, "")).contains("example config is not valid JSON"));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::compile_cache::CompileCache;
 use crate::config::{ConnectorConfig, Redactor};
 use crate::connector::Connector;
 use crate::engine::{self, Limits};
-use crate::error::{ConnectorError, Error, ErrorCode, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::http::{HttpCapability, OriginOverride};
 use crate::network::NetworkPolicy;
 use crate::plugin::{self, Plugin};
@@ -294,12 +294,7 @@ impl Runtime {
         let text = config.as_json().to_string();
         let verdict = sandbox
             .run(plugin.pre(), sandbox.redactor.clone(), |instance, store| {
-                Box::pin(async move {
-                    instance
-                        .smshost_connector_connector()
-                        .call_validate_config(store, &text)
-                        .await
-                })
+                Box::pin(async move { instance.validate_config(store, &text).await })
             })
             .await
             .map_err(|failure| Error::Plugin {
@@ -309,7 +304,7 @@ impl Runtime {
         match verdict {
             Ok(()) => Ok(sandbox),
             Err(error) => {
-                let error = crate::connector::redact(ConnectorError::from(error), &sandbox.redactor);
+                let error = crate::connector::redact(error, &sandbox.redactor);
                 Err(match error.code {
                     ErrorCode::InvalidConfig => plugin.invalid_config(error.message),
                     _ => Error::Connector {

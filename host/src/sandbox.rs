@@ -6,7 +6,7 @@
 //! nothing a connector keeps in memory survives into the next send.
 
 use crate::allowed_hosts::AllowedHosts;
-use crate::bindings::{SmsConnector, wit, wit_http, wit_log};
+use crate::bindings::{self, ConnectorInstance, ConnectorPre, LogLevel, wit_http};
 use crate::cpu_time::{CpuAccount, Meter, metered};
 use crate::engine::Limits;
 use crate::error::PluginFailure;
@@ -16,7 +16,7 @@ use crate::redaction::Redactor;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use wasmtime::component::{HasSelf, Linker, ResourceTable};
+use wasmtime::component::{Linker, ResourceTable};
 use wasmtime::{Engine, ResourceLimiter, Store, UpdateDeadline};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
@@ -126,7 +126,8 @@ impl WasiView for SendState {
     }
 }
 
-/// Links the deny-all WASI baseline and the contract's imports.
+/// Links the deny-all WASI baseline and the imports of every supported
+/// contract version.
 ///
 /// Every toolchain's standard library imports WASI (Rust: cli, io; Python:
 /// also filesystem and sockets), so it is linked, but the context built in
@@ -135,7 +136,7 @@ impl WasiView for SendState {
 pub(crate) fn linker(engine: &Engine) -> wasmtime::Result<Linker<SendState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-    SmsConnector::add_to_linker::<SendState, HasSelf<SendState>>(&mut linker, |state| state)?;
+    bindings::add_to_linker(&mut linker)?;
     Ok(linker)
 }
 
@@ -205,13 +206,13 @@ impl Sandbox {
     /// the message's code and recipient during a send).
     pub(crate) async fn run<R, F>(
         &self,
-        pre: &crate::bindings::SmsConnectorPre<SendState>,
+        pre: &ConnectorPre,
         redactor: Arc<Redactor>,
         call: F,
     ) -> Result<R, PluginFailure>
     where
         F: for<'a> FnOnce(
-            &'a SmsConnector,
+            &'a ConnectorInstance,
             &'a mut Store<SendState>,
         ) -> std::pin::Pin<Box<dyn Future<Output = wasmtime::Result<R>> + Send + 'a>>,
     {
@@ -221,7 +222,7 @@ impl Sandbox {
         let cpu = Arc::new(CpuAccount::default());
         let mut store = self.store(deadline, redactor, cpu.clone());
         let work = async {
-            let instance = pre.instantiate_async(&mut store).await?;
+            let instance = pre.instantiate(&mut store).await?;
             call(&instance, &mut store).await
         };
         let work = metered(work, cpu, Meter::Call);
@@ -280,10 +281,14 @@ fn far_future() -> Instant {
     Instant::now() + YEAR
 }
 
-impl wit::Host for SendState {}
-
-impl wit_http::Host for SendState {
-    async fn send(&mut self, request: wit_http::Request) -> Result<wit_http::Response, wit_http::HttpError> {
+impl SendState {
+    /// A guest's `http.send` (every contract version converts into these
+    /// types): counted against the per-call budget, then checked and sent by
+    /// the HTTP capability.
+    pub(crate) async fn http_send(
+        &mut self,
+        request: wit_http::Request,
+    ) -> Result<wit_http::Response, wit_http::HttpError> {
         self.requests = self.requests.saturating_add(1);
         let max = self.request_limits.max_requests_per_call;
         if self.requests > max {
@@ -313,9 +318,7 @@ impl wit_http::Host for SendState {
         }
         result
     }
-}
 
-impl SendState {
     /// Logs a host-side line about this call, counted against the same
     /// per-call budget as the guest's own lines, so a guest cannot make the
     /// host flood the log on its behalf.
@@ -346,10 +349,9 @@ impl SendState {
         }
         true
     }
-}
 
-impl wit_log::Host for SendState {
-    async fn write(&mut self, level: wit_log::Level, message: String) {
+    /// A guest's `log.write`: counted, redacted, escaped and capped.
+    pub(crate) fn guest_log(&mut self, level: LogLevel, message: String) {
         if !self.take_log_line() {
             return;
         }
@@ -358,10 +360,10 @@ impl wit_log::Host for SendState {
         // terminal escapes.
         let message = self.redactor.redact_display(&message, MAX_LOG_LINE);
         match level {
-            wit_log::Level::Debug => tracing::debug!(target: "smshost::plugin", plugin, "{message}"),
-            wit_log::Level::Info => tracing::info!(target: "smshost::plugin", plugin, "{message}"),
-            wit_log::Level::Warn => tracing::warn!(target: "smshost::plugin", plugin, "{message}"),
-            wit_log::Level::Error => tracing::error!(target: "smshost::plugin", plugin, "{message}"),
+            LogLevel::Debug => tracing::debug!(target: "smshost::plugin", plugin, "{message}"),
+            LogLevel::Info => tracing::info!(target: "smshost::plugin", plugin, "{message}"),
+            LogLevel::Warn => tracing::warn!(target: "smshost::plugin", plugin, "{message}"),
+            LogLevel::Error => tracing::error!(target: "smshost::plugin", plugin, "{message}"),
         }
     }
 }

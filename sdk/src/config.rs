@@ -1,6 +1,6 @@
 //! Typed config parsing: the operator's JSON into the connector's struct.
 
-use crate::ConnectorError;
+use crate::{Connector, ConnectorError};
 use serde::de::DeserializeOwned;
 
 /// Parses a config object. A missing or mistyped field becomes
@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 /// ``missing field `authToken` `` or `` `templates[0].content` must be a
 /// string ``; values are never echoed, since they may be secrets.
 pub fn parse_config<T: DeserializeOwned>(json: &str) -> Result<T, ConnectorError> {
-    let invalid = |reason: String| ConnectorError::invalid_config(format!("invalid config: {reason}"));
+    let invalid = |reason: String| ConnectorError::invalid_config(reason);
     let not_json = || invalid("the config is not valid JSON".to_string());
     let mut deserializer = serde_json::Deserializer::from_str(json);
     let value = serde_path_to_error::deserialize::<_, T>(&mut deserializer).map_err(|error| {
@@ -49,12 +49,21 @@ fn describe(path: &str, message: &str) -> String {
     }
 }
 
+/// Parses and checks a config as the host's `validate-config` call does: its
+/// type, the schema's required non-blank strings and formats, then
+/// [`Connector::validate`].
+pub fn checked<C: Connector>(json: &str) -> Result<C::Config, ConnectorError> {
+    let parsed: C::Config = parse_config(json)?;
+    let value: serde_json::Value = parse_config(json)?;
+    C::metadata().schema_ref().check(&value)?;
+    C::validate(&parsed)?;
+    Ok(parsed)
+}
+
 /// Fails with `invalid-config` naming `field` when `value` is empty or blank.
 pub fn require_non_empty(field: &str, value: &str) -> Result<(), ConnectorError> {
     if value.trim().is_empty() {
-        Err(ConnectorError::invalid_config(format!(
-            "invalid config: `{field}` must not be empty"
-        )))
+        Err(ConnectorError::invalid_field(field, "must not be empty"))
     } else {
         Ok(())
     }
@@ -78,15 +87,15 @@ mod tests {
     fn missing_field_is_named() {
         let err = parse_config::<Twilio>(r#"{"accountSid":"AC1"}"#).unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidConfig);
-        assert_eq!(err.message, "invalid config: missing field `authToken`");
+        assert_eq!(err.message, "missing field `authToken`");
     }
 
     #[test]
     fn wrong_type_names_the_field_and_hides_the_value() {
         let err = parse_config::<Twilio>(r#"{"accountSid":"AC1","authToken":"t","port":"s3cret"}"#).unwrap_err();
-        assert_eq!(err.message, "invalid config: `port` must be u16");
+        assert_eq!(err.message, "`port` must be u16");
         let err = parse_config::<Twilio>(r#"{"accountSid":"AC1","authToken":12345}"#).unwrap_err();
-        assert_eq!(err.message, "invalid config: `authToken` must be a string");
+        assert_eq!(err.message, "`authToken` must be a string");
         assert!(!err.message.contains("12345"));
     }
 
@@ -111,20 +120,20 @@ mod tests {
             format: Option<Format>,
         }
         let err = parse_config::<Config>(r#"{"templates":[{"content":"a"},{}]}"#).unwrap_err();
-        assert_eq!(err.message, "invalid config: missing field `content` in `templates[1]`");
+        assert_eq!(err.message, "missing field `content` in `templates[1]`");
         let err = parse_config::<Config>(r#"{"templates":[],"format":"top-secret"}"#).unwrap_err();
-        assert_eq!(err.message, "invalid config: `format` must be `e164` or `digits`");
+        assert_eq!(err.message, "`format` must be `e164` or `digits`");
         let err = parse_config::<Config>("5").unwrap_err();
-        assert_eq!(err.message, "invalid config: the config must be a JSON object");
+        assert_eq!(err.message, "the config must be a JSON object");
         let err = parse_config::<Config>(r#"{"templates":[]} trailing"#).unwrap_err();
-        assert_eq!(err.message, "invalid config: the config is not valid JSON");
+        assert_eq!(err.message, "the config is not valid JSON");
     }
 
     #[test]
     fn malformed_json_is_invalid_config() {
         let err = parse_config::<Twilio>("{").unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidConfig);
-        assert_eq!(err.message, "invalid config: the config is not valid JSON");
+        assert_eq!(err.message, "the config is not valid JSON");
     }
 
     #[test]

@@ -31,6 +31,27 @@ pub fn form_urlencode<K: AsRef<str>, V: AsRef<str>>(fields: &[(K, V)]) -> String
     serializer.finish()
 }
 
+/// GSM 03.38 default alphabet, in code-point order of the 7-bit table.
+const GSM7_BASIC: &str = concat!(
+    "@£$¥èéùìòÇ\nØø\rÅå",
+    "Δ_ΦΓΛΩΠΨΣΘΞÆæßÉ",
+    " !\"#¤%&'()*+,-./",
+    "0123456789:;<=>?",
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§",
+    "¿abcdefghijklmnopqrstuvwxyzäöñüà",
+);
+
+/// GSM 03.38 extension table (each costs an escape plus one septet).
+const GSM7_EXTENSION: &str = "\u{000C}^{}\\[~]|€";
+
+/// True when GSM-7 (basic table plus extension table) can carry `text`;
+/// otherwise it needs UCS-2 (`type=unicode` and the like), or providers
+/// substitute characters.
+pub fn is_gsm7(text: &str) -> bool {
+    text.chars()
+        .all(|c| GSM7_BASIC.contains(c) || GSM7_EXTENSION.contains(c))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -53,5 +74,33 @@ mod tests {
     fn base64_and_hex() {
         assert_eq!(base64(b"AC0123:secret-token"), "QUMwMTIzOnNlY3JldC10b2tlbg==");
         assert_eq!(hex(&[0xab, 0x01]), "ab01");
+    }
+
+    #[test]
+    fn gsm7_detection() {
+        assert!(is_gsm7("Your code is 123456. It expires in 10 minutes."));
+        assert!(is_gsm7(
+            "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./:;<=>?¡ÄÖÑÜ§¿äöñüà"
+        ));
+        // The extension table is GSM-7 too.
+        for c in ['€', '{', '}', '[', ']', '~', '|', '^', '\\', '\u{000C}'] {
+            assert!(is_gsm7(&format!("code {c} 1")), "{c:?}");
+        }
+        // é is in the basic table, ê is not; neither are Cyrillic, Chinese, emoji.
+        assert!(is_gsm7("Vérification"));
+        for text in [
+            "Fête",
+            "Ваш код",
+            "验证码",
+            "code 🔑",
+            "ç",
+            "`",
+            "Straße ẞ",
+            "µ",
+            "Ω\u{2126}",
+        ] {
+            assert!(!is_gsm7(text), "{text}");
+        }
+        assert!(is_gsm7(""));
     }
 }

@@ -130,6 +130,15 @@ pub struct HttpResponse {
 }
 
 impl HttpResponse {
+    /// A response with no headers, for tests and for connectors that replay one.
+    pub fn new(status: u16, body: impl Into<Vec<u8>>) -> Self {
+        HttpResponse {
+            status,
+            headers: Vec::new(),
+            body: body.into(),
+        }
+    }
+
     /// True for 2xx.
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
@@ -148,16 +157,43 @@ impl HttpResponse {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 
-    /// The body parsed as JSON; `invalid-response` when it is not.
-    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ConnectorError> {
+    /// The body parsed as JSON, for any status. One rule for a body that
+    /// does not parse as `T`: on a 2xx it is `invalid-response` (the provider
+    /// claims success in a shape we cannot read); on any other status the
+    /// status classifies it ([`crate::error::from_http_status`]), since a
+    /// gateway's HTML error page says no more than its status.
+    pub fn read_json<T: DeserializeOwned>(&self) -> Result<T, ConnectorError> {
         serde_json::from_slice(&self.body).map_err(|error| {
-            ConnectorError::invalid_response(format!(
-                "unreadable response (HTTP {}): {error}: {}",
-                self.status,
-                snippet(&self.text())
-            ))
-            .http_status(self.status)
+            let body = snippet(&self.text());
+            if self.is_success() {
+                let error = error.to_string();
+                let error = error.split(" at line ").next().unwrap_or_default();
+                ConnectorError::invalid_response(format!("unreadable response (HTTP {}): {error}: {body}", self.status))
+                    .http_status(self.status)
+            } else {
+                crate::error::from_http_status(self.status, format!("HTTP {}: {body}", self.status))
+            }
         })
+    }
+
+    /// A 2xx body read as `T`; any other status read as the provider's error
+    /// body `E` and turned into a connector error by `refusal` (an unreadable
+    /// body either way as [`HttpResponse::read_json`] says).
+    pub fn read_json_or<T: DeserializeOwned, E: DeserializeOwned>(
+        &self,
+        refusal: impl FnOnce(E) -> ConnectorError,
+    ) -> Result<T, ConnectorError> {
+        if self.is_success() {
+            self.read_json()
+        } else {
+            Err(refusal(self.read_json()?))
+        }
+    }
+
+    /// `invalid-response` for a body that parsed but lacks what the
+    /// connector needs: `what` went wrong, then a body snippet.
+    pub fn unexpected(&self, what: &str) -> ConnectorError {
+        ConnectorError::invalid_response(format!("{what}: {}", snippet(&self.text()))).http_status(self.status)
     }
 
     /// Fails with an error carrying the status and a body snippet unless 2xx.
@@ -184,6 +220,7 @@ pub fn snippet(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ErrorCode;
 
     #[test]
     fn builders_shape_the_request() {
@@ -228,6 +265,55 @@ mod tests {
         assert!(error.retryable);
         assert_eq!(error.http_status, Some(429));
         assert_eq!(error.message, "HTTP 429: slow down");
+    }
+
+    #[test]
+    fn unreadable_bodies_follow_one_rule() {
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Answer {
+            id: String,
+        }
+        let ok: Answer = HttpResponse::new(201, r#"{"id":"m1"}"#).read_json().unwrap();
+        assert_eq!(ok.id, "m1");
+        for (status, code, retryable) in [
+            (200, ErrorCode::InvalidResponse, false),
+            (204, ErrorCode::InvalidResponse, false),
+            (400, ErrorCode::InvalidRequestParameters, false),
+            (401, ErrorCode::AuthorizationFailed, false),
+            (403, ErrorCode::AuthorizationFailed, false),
+            (429, ErrorCode::RateLimitExceeded, true),
+            (404, ErrorCode::General, false),
+            (502, ErrorCode::General, true),
+            (503, ErrorCode::General, true),
+        ] {
+            for body in ["<html>busy</html>", r#"{"other":1}"#, ""] {
+                let error = HttpResponse::new(status, body).read_json::<Answer>().unwrap_err();
+                assert_eq!((error.code, error.retryable), (code, retryable), "{status} {body}");
+                assert_eq!(error.http_status, Some(status));
+                assert!(error.message.contains(body), "{}", error.message);
+                assert!(!error.message.contains(" at line "), "{}", error.message);
+            }
+        }
+    }
+
+    #[test]
+    fn error_bodies_go_to_the_refusal() {
+        #[derive(serde::Deserialize, Debug)]
+        struct Refusal {
+            reason: String,
+        }
+        let refuse = |refusal: Refusal| ConnectorError::general(refusal.reason);
+        let error = HttpResponse::new(400, r#"{"reason":"no"}"#)
+            .read_json_or::<serde_json::Value, Refusal>(refuse)
+            .unwrap_err();
+        assert_eq!(error.message, "no");
+        let error = HttpResponse::new(401, "nope")
+            .read_json_or::<serde_json::Value, Refusal>(refuse)
+            .unwrap_err();
+        assert_eq!(error.code, ErrorCode::AuthorizationFailed);
+        let value: serde_json::Value = HttpResponse::new(200, "[1]").read_json_or(refuse).unwrap();
+        assert_eq!(value, serde_json::json!([1]));
     }
 
     #[test]

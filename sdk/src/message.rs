@@ -86,6 +86,15 @@ impl Message {
     pub fn to_digits(&self) -> &str {
         self.to.trim_start_matches('+')
     }
+
+    /// The recipient as an integer, country code first (`4520123456`), for
+    /// APIs that take a JSON number. E.164 has at most 15 digits, well
+    /// inside `u64`.
+    pub fn to_number(&self) -> Result<u64, ConnectorError> {
+        self.to_digits()
+            .parse()
+            .map_err(|_| ConnectorError::invalid_request("the recipient is not an E.164 number"))
+    }
 }
 
 impl Receipt {
@@ -101,6 +110,14 @@ impl Receipt {
     pub fn with(mut self, key: &str, value: impl ToString) -> Self {
         self.summary.push((key.to_string(), value.to_string()));
         self
+    }
+
+    /// Adds one summary fact when there is one (and it is not empty).
+    pub fn with_some(self, key: &str, value: Option<impl ToString>) -> Self {
+        match value.map(|value| value.to_string()).filter(|value| !value.is_empty()) {
+            Some(value) => self.with(key, value),
+            None => self,
+        }
     }
 }
 
@@ -164,5 +181,6 @@ mod tests {
             .unwrap_err();
         assert!(err.message.contains("content"), "{}", err.message);
         assert_eq!(message("{}", None).to_digits(), "4520123456");
+        assert_eq!(message("{}", None).to_number().unwrap(), 4520123456);
     }
 }

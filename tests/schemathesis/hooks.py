@@ -5,8 +5,8 @@ provider refused), 503 (busy, no active connector, store unavailable) and
 500 `plugin_failed` (a plugin trapped or hit a limit) are documented answers
 of this API. This check fails only on what is a bug: a 500 whose body is not
 the `plugin_failed` error (a panic or an unmapped error), and any response
-that is not JSON (except the Prometheus text of `/metrics` and the front
-doors, which answer in their auth server's own shape).
+that is not JSON (except the Prometheus text of `/metrics`, a plugin's SVG
+logo, and the front doors, which answer in their auth server's own shape).
 """
 
 import json
@@ -25,6 +25,11 @@ def smshost_no_unexpected_failure(ctx, response, case):
         # Proves the check runs: the runner's self-test expects this failure.
         raise AssertionError("self-test: this check runs")
     if path in TEXT_ROUTES:
+        return None
+    if path == "/v1/plugins/{id}/logo" and response.status_code == 200:
+        # A plugin's logo is an SVG image, under a sandboxing CSP.
+        if not response.headers.get("content-type", "").startswith("image/svg+xml"):
+            raise AssertionError(f"a logo answered as {response.headers.get('content-type')!r}")
         return None
     if "/hooks/{server}" in path and case.method.upper() == "POST":
         # A front door answers in its auth server's shape (plain text for

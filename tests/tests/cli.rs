@@ -259,7 +259,7 @@ async fn plugins_and_inspect() {
     let output = smshost(args(&["inspect", "twilio-short-message-service"])).await;
     assert_eq!(output.status.code(), Some(0), "stderr: {}", stderr(&output));
     let shown: Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(shown["contract"], "smshost:connector@0.1.0");
+    assert_eq!(shown["contract"], "smshost:connector@0.2.0");
     assert_eq!(shown["network_hosts"][0], json!({"origin": "https://api.twilio.com"}));
     assert_eq!(shown["secret_fields"], json!(["authToken"]));
     assert_eq!(shown["config_schema"]["properties"]["authToken"]["writeOnly"], true);
@@ -304,6 +304,71 @@ async fn cache_dir_keeps_compiled_plugins() {
         .count();
     assert!(cached > 0, "no compiled artifact in {}", cache.display());
     let _ = std::fs::remove_dir_all(&cache);
+}
+
+#[tokio::test]
+async fn a_relative_cache_dir_is_taken_from_the_current_folder() {
+    let dir = smshost_tests::daemon::TempDir::new("smshost-cli-relative-cache");
+    let plugin = wasm("twilio").display().to_string();
+    let cwd = dir.path().to_path_buf();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_smshost-cli"))
+            .args(["--cache-dir", "relative/cache", "inspect", &plugin])
+            .current_dir(&cwd)
+            .env_remove("SMSHOST_CACHE_DIR")
+            .env_remove("SMSHOST_LOG")
+            .output()
+            .expect("run smshost")
+    })
+    .await
+    .unwrap();
+    assert_eq!(output.status.code(), Some(0), "stderr: {}", stderr(&output));
+    let cached: Vec<_> = std::fs::read_dir(dir.path().join("relative/cache"))
+        .expect("the cache is under the current folder")
+        .flatten()
+        .filter(|entry| entry.path().extension().is_some_and(|ext| ext == "cwasm"))
+        .collect();
+    assert_eq!(cached.len(), 1, "{cached:?}");
+}
+
+#[tokio::test]
+async fn load_errors_say_what_is_wrong_without_the_engines_wording() {
+    let dir = smshost_tests::daemon::TempDir::new("smshost-cli-load-errors");
+    // A component that parses but does not validate: a function that
+    // returns nothing where it promises an i32.
+    let invalid = wat::parse_str(
+        r#"(component
+            (core module (func (result i32)))
+            (instance $i)
+            (export "smshost:connector/connector@0.2.0" (instance $i)))"#,
+    )
+    .unwrap();
+    let mut truncated = std::fs::read(wasm("twilio")).unwrap();
+    truncated.truncate(truncated.len() / 3);
+    for (name, bytes, reason) in [
+        ("invalid.wasm", invalid, "not a valid component: it failed validation ("),
+        (
+            "truncated.wasm",
+            truncated,
+            "not a valid component: it is malformed at byte ",
+        ),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let output = smshost(args(&["inspect", &path.display().to_string()])).await;
+        assert_eq!(output.status.code(), Some(4), "stderr: {}", stderr(&output));
+        let err = stderr(&output);
+        assert!(err.contains(reason), "{err}");
+        for engine_wording in [
+            "wasmtime",
+            "failed to parse WebAssembly module",
+            "Caused by",
+            "backtrace",
+        ] {
+            assert!(!err.contains(engine_wording), "`{engine_wording}` in: {err}");
+        }
+        assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    }
 }
 
 #[tokio::test]

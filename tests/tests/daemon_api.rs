@@ -69,6 +69,7 @@ on_both_backends!(
     export_imports_as_is,
     client_export_import,
     client_commands,
+    plugin_docs_and_logo,
 );
 
 /// A daemon with the Twilio plugin routed to `twilio`, on `backend`.
@@ -983,4 +984,99 @@ async fn client_commands(backend: Backend) {
     let (code, _, err) = cli(BIN, wrong).await;
     assert_eq!(code, 1);
     assert!(err.contains("unauthorized") && err.contains("401"), "{err}");
+}
+
+/// The 0.2 fixture's README, logo and example config, as built into it.
+const V0_2_README: &str = include_str!("../guests/contract-v0-2/README.md");
+const V0_2_LOGO: &str = include_str!("../guests/contract-v0-2/logo.svg");
+const V0_2_EXAMPLE: &str = include_str!("../guests/contract-v0-2/example-config.json");
+
+/// A 0.2 plugin's docs through `GET /v1/plugins`, its logo as a sandboxed
+/// image, `null`s for a 0.1 plugin, 404s, and a send through the 0.2 plugin.
+async fn plugin_docs_and_logo(backend: Backend) {
+    let (endpoint, _) = mocks::http_sms(None).await;
+    let mut builder = Daemon::builder(BIN).plugins(&["contract_v0_2", "contract_v0_1", "http_sms"]);
+    if let Some(store) = backend.store() {
+        builder = builder.store(store);
+    }
+    let daemon = builder.start().await;
+    let api = daemon.api();
+
+    let plugins = api.get("/v1/plugins").await;
+    assert_eq!(plugins.status, 200, "{}", plugins.text);
+    let find = |id: &str| {
+        plugins.body["plugins"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|plugin| plugin["id"] == id)
+            .unwrap_or_else(|| panic!("{id} is not listed: {}", plugins.text))
+            .clone()
+    };
+    let new = find("contract-v0-2");
+    assert_eq!(new["contract"], "smshost:connector@0.2.0");
+    assert_eq!(new["readme"], V0_2_README);
+    assert_eq!(new["hasLogo"], true);
+    assert_eq!(
+        new["exampleConfig"],
+        serde_json::from_str::<Value>(V0_2_EXAMPLE).unwrap()
+    );
+    // The logo itself is only served as an image, not in the listing.
+    assert!(!plugins.text.contains("<svg"), "{}", plugins.text);
+    let shipped = find("http-sms");
+    assert_eq!(shipped["contract"], "smshost:connector@0.2.0");
+    assert!(
+        shipped["readme"]
+            .as_str()
+            .is_some_and(|readme| readme.starts_with("# ")),
+        "{shipped}"
+    );
+    assert!(shipped["exampleConfig"].is_object(), "{shipped}");
+    let old = find("contract-v0-1");
+    assert_eq!(
+        (&old["readme"], &old["hasLogo"], &old["exampleConfig"]),
+        (&Value::Null, &json!(false), &Value::Null)
+    );
+
+    let logo = api.get("/v1/plugins/contract-v0-2/logo").await;
+    assert_eq!(logo.status, 200, "{}", logo.text);
+    assert_eq!(logo.header("content-type"), Some("image/svg+xml"));
+    assert_eq!(
+        logo.header("content-security-policy"),
+        Some("default-src 'none'; style-src 'unsafe-inline'; sandbox")
+    );
+    assert_eq!(logo.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(logo.text, V0_2_LOGO);
+    for (path, code) in [
+        ("/v1/plugins/contract-v0-1/logo", "logo_not_found"),
+        ("/v1/plugins/no-such-plugin/logo", "plugin_not_found"),
+    ] {
+        let missing = api.get(path).await;
+        assert_eq!(
+            (missing.status, missing.code()),
+            (404, code),
+            "{path}: {}",
+            missing.text
+        );
+        assert!(missing.body["message"].is_string(), "{}", missing.text);
+    }
+    let escaped = api.get("/v1/plugins/%1B%5B31mx/logo").await;
+    assert_eq!(escaped.status, 404);
+    let message = escaped.body["message"].as_str().unwrap_or_default();
+    assert!(message.contains("x") && !message.contains('\u{1b}'), "{message}");
+    let anonymous = api.with_token(None).get("/v1/plugins/contract-v0-2/logo").await;
+    assert_eq!((anonymous.status, anonymous.code()), (401, "unauthorized"));
+
+    // The daemon sends through the 0.2 plugin, from its example config.
+    let mut config: Value = serde_json::from_str(V0_2_EXAMPLE).unwrap();
+    config["endpoint"] = json!(format!("{}/sms", endpoint.url()));
+    config.as_object_mut().unwrap().remove("authorization");
+    let put = api.set_connector("contract-v0-2", &config).await;
+    assert_eq!(put.status, 200, "{}", put.text);
+    let sent = api.post("/v1/messages", &message_body(TO, "Register", "654321")).await;
+    assert_eq!(sent.status, 200, "{}", sent.text);
+    assert_eq!(sent.body["to"], TO_MASKED);
+    let requests = endpoint.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].json()["text"], "Your sign-up code is 654321.");
 }

@@ -74,9 +74,11 @@ async fn unknown_imports_and_other_contract_versions_are_refused() {
     );
 
     let error = host.load_file(wasm("future_contract")).await.unwrap_err();
+    let reason = load_reason(error);
     assert!(
-        load_reason(error)
-            .contains("built for contract smshost:connector@9.0.0; this host supports smshost:connector@0.1.x"),
+        reason.contains("built for contract smshost:connector@9.0.0, which this host does not support")
+            && reason.contains("supported contract versions: 0.1.x, 0.2.x"),
+        "{reason}"
     );
 }
 

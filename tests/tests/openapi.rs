@@ -26,6 +26,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/metrics"),
     ("GET", "/v1/openapi.json"),
     ("GET", "/v1/plugins"),
+    ("GET", "/v1/plugins/{id}/logo"),
     ("GET", "/v1/tenants"),
     ("GET", "/v1/connectors/sms"),
     ("PUT", "/v1/connectors/sms"),
@@ -397,7 +398,11 @@ async fn every_documented_operation_is_served_as_documented() {
             continue;
         }
         let operation = &doc["paths"][&path][method.to_ascii_lowercase()];
-        let url = format!("{}{}", daemon.base, path.replace("{tenant}", "dev"));
+        let url = format!(
+            "{}{}",
+            daemon.base,
+            path.replace("{tenant}", "dev").replace("{id}", "http-sms")
+        );
         let verb = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
         for authorized in [true, false] {
             let mut request = client.request(verb.clone(), &url);
@@ -438,6 +443,8 @@ async fn every_documented_operation_is_served_as_documented() {
             );
             if path == "/metrics" {
                 assert!(content_type.starts_with("text/plain"), "{content_type}");
+            } else if path.ends_with("/logo") && status == 200 {
+                assert_eq!(content_type, "image/svg+xml");
             } else {
                 assert!(
                     content_type.starts_with("application/json") && body.is_some(),

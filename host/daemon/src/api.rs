@@ -57,6 +57,7 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route("/import", post(import));
     let protected = Router::new()
         .route("/plugins", get(list_plugins))
+        .route("/plugins/{id}/logo", get(plugin_logo))
         .route("/tenants", get(list_tenants))
         .merge(tenant_routes.clone())
         .nest("/tenants/{tenant}", tenant_routes)
@@ -234,10 +235,42 @@ async fn list_plugins(State(app): Shared) -> Json<Value> {
                 "configSchema": meta.config_schema,
                 "networkHosts": meta.network_hosts,
                 "secretFields": plugin.secret_fields(),
+                "readme": meta.readme,
+                "hasLogo": meta.logo.is_some(),
+                "exampleConfig": meta.example_config,
             })
         })
         .collect();
     Json(json!({"plugins": plugins}))
+}
+
+/// The CSP a plugin's logo is served under: the SVG is the plugin author's
+/// markup, so it may style itself but load, run and navigate nothing, even
+/// when opened directly rather than through `<img>`.
+const LOGO_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; sandbox";
+
+/// A plugin's SVG logo, as an image only.
+async fn plugin_logo(State(app): Shared, Path(id): Path<String>) -> ApiResult {
+    let shown = smshost::display_safe(&id, 80);
+    let plugin = app
+        .runtime
+        .plugin(&id)
+        .ok_or_else(|| ApiError::not_found("plugin_not_found", format!("no plugin `{shown}` is loaded")))?;
+    let logo = plugin.metadata().logo.clone().ok_or_else(|| {
+        ApiError::not_found(
+            "logo_not_found",
+            format!("plugin `{shown}` has no logo (it is built for {})", plugin.contract()),
+        )
+    })?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CONTENT_SECURITY_POLICY, LOGO_CSP),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        logo,
+    )
+        .into_response())
 }
 
 async fn list_tenants(State(app): Shared, Extension(principal): Extension<Principal>) -> ApiResult {

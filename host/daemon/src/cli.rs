@@ -294,7 +294,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     };
     let mut builder = RuntimeBuilder::new().network_policy(network);
     if let Some(dir) = &cli.cache_dir {
-        builder = builder.cache_dir(dir);
+        builder = builder.cache_dir(crate::settings::absolute_dir(dir, "cache folder").map_err(Failure::usage)?);
     }
     let plugin_dir = cli
         .plugin_dir
@@ -432,6 +432,9 @@ async fn inspect(builder: RuntimeBuilder, dir: &Path, name: &str) -> Result<(), 
         "network_hosts": meta.network_hosts,
         "secret_fields": plugin.secret_fields(),
         "config_schema": meta.config_schema,
+        "readme": meta.readme,
+        "has_logo": meta.logo.is_some(),
+        "example_config": meta.example_config,
         "load_ms": plugin.load_time().as_secs_f64() * 1000.0,
     });
     println!("{}", serde_json::to_string_pretty(&shown).unwrap_or_default());

@@ -116,10 +116,13 @@ impl Settings {
             .store
             .or(file.store)
             .unwrap_or_else(|| data_dir.join("smshost.db").display().to_string());
-        let cache_dir = flags
-            .cache_dir
-            .or(file.cache_dir)
-            .unwrap_or_else(|| data_dir.join("cache"));
+        let cache_dir = absolute_dir(
+            &flags
+                .cache_dir
+                .or(file.cache_dir)
+                .unwrap_or_else(|| data_dir.join("cache")),
+            "cache folder",
+        )?;
         let mut override_origin = file.override_origin;
         override_origin.extend(flags.override_origin);
         let rate_limits = file.rate_limits.unwrap_or_default();
@@ -170,6 +173,18 @@ impl Settings {
     }
 }
 
+/// `dir` resolved against the current folder, so a relative `--cache-dir`
+/// means the same folder wherever the path is used later and in every log
+/// line.
+pub(crate) fn absolute_dir(dir: &Path, what: &str) -> Result<PathBuf, String> {
+    std::path::absolute(dir).map_err(|error| {
+        format!(
+            "cannot resolve the {what} {} against the current folder: {error}",
+            dir.display()
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,6 +228,25 @@ mod tests {
             })
         );
         assert_eq!(settings.rate_limits.per_country, None);
+    }
+
+    #[test]
+    fn a_relative_cache_dir_is_resolved_against_the_current_folder() {
+        let here = std::env::current_dir().unwrap();
+        let flags = Overrides {
+            cache_dir: Some(PathBuf::from("rel/cache")),
+            ..Overrides::default()
+        };
+        let settings = Settings::merge(FileSettings::default(), flags).unwrap();
+        assert_eq!(settings.cache_dir, here.join("rel/cache"));
+        let defaults = Settings::merge(FileSettings::default(), Overrides::default()).unwrap();
+        assert_eq!(defaults.cache_dir, here.join("smshost-data/cache"));
+        let absolute = Overrides {
+            cache_dir: Some(PathBuf::from("/var/cache/smshost")),
+            ..Overrides::default()
+        };
+        let settings = Settings::merge(FileSettings::default(), absolute).unwrap();
+        assert_eq!(settings.cache_dir, PathBuf::from("/var/cache/smshost"));
     }
 
     #[test]

@@ -1,58 +1,37 @@
-//! Aliyun (Alibaba Cloud) Short Message Service: `SendSms` on `dysmsapi`.
-//!
-//! `POST https://dysmsapi.aliyuncs.com/` with a form body of RPC parameters
-//! (`Action=SendSms`, `Version=2017-05-25`, `Format=json`, `RegionId`, the
-//! AccessKey id, `PhoneNumbers`, `SignName`, `TemplateCode`, `TemplateParam`,
-//! a UUID `SignatureNonce` and a `Timestamp`), signed with RPC signature 1.0
-//! (HMAC-SHA1, see [`signature`]). Aliyun renders the text itself from the
-//! approved template; we send the template code and its variables. Aliyun
-//! answers JSON `{"Code", "Message", "RequestId", "BizId"?}`: `Code == "OK"`
-//! is success, anything else an error, with HTTP 200 for business failures
-//! and 4xx for gateway ones (signature, key, timestamp).
-//!
-//! Beyond Logto's connector: `TemplateParam` never carries `locale` or
-//! `uiLocales`, or only the variables a template entry lists in
-//! `templateParams`; Aliyun's own error codes reach the caller and are mapped
-//! (rate limits, quotas, bad numbers, refused credentials); an `endpoint` and
-//! `regionId` reach Aliyun's international site.
+#![doc = include_str!("../README.md")]
 
 pub mod signature;
 
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
-use smshost_sdk::config::require_non_empty;
-use smshost_sdk::http::snippet;
+use smshost_sdk::clock;
 use smshost_sdk::prelude::*;
-use smshost_sdk::{clock, encoding};
+use smshost_sdk::template::{Region, RegionalCode};
 
 const DEFAULT_ENDPOINT: &str = "https://dysmsapi.aliyuncs.com";
 const DEFAULT_REGION: &str = "cn-hangzhou";
 const ALLOWED_DOMAIN: &str = "aliyuncs.com";
 
-/// The connector's config: Logto's fields plus `endpoint` and `regionId`.
+/// The config: Logto's fields plus `endpoint` and `regionId` (described in
+/// the schema). `strictPhoneRegionNumberCheck` is kept for compatibility
+/// only, see [`is_mainland_china`]; `templates` is parsed so that a
+/// malformed `templateCode` or `templateParams` is refused when the config
+/// is saved (the host selects and renders the entry for each send).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Config {
-    /// AccessKey id, sent as `AccessKeyId`.
-    pub access_key_id: String,
-    /// AccessKey secret: the HMAC key (with `&` appended). Never sent.
-    pub access_key_secret: String,
-    /// The approved signature name, shared by every template (`SignName`).
-    pub sign_name: String,
-    /// Logto's switch for China detection; kept for compatibility, see
-    /// [`is_mainland_china`].
+    access_key_id: String,
+    access_key_secret: String,
+    sign_name: String,
     #[serde(default)]
-    pub strict_phone_region_number_check: Option<bool>,
-    /// API endpoint, e.g. `https://dysmsapi.ap-southeast-1.aliyuncs.com`.
+    #[expect(dead_code, reason = "accepted for compatibility; it changes nothing")]
+    strict_phone_region_number_check: Option<bool>,
     #[serde(default)]
-    pub endpoint: Option<String>,
-    /// `RegionId` (default `cn-hangzhou`).
+    endpoint: Option<String>,
     #[serde(default)]
-    pub region_id: Option<String>,
-    /// The raw template entries, only to check their shape early; the host
-    /// selects and renders the entry for each send.
+    region_id: Option<String>,
     #[serde(default)]
-    pub templates: Option<Value>,
+    #[expect(dead_code, reason = "parsed only to refuse malformed entries")]
+    templates: Vec<CodeTemplate<RegionalCode>>,
 }
 
 impl Config {
@@ -63,10 +42,9 @@ impl Config {
             Some(text) => endpoint_host(text)
                 .map(|host| format!("https://{host}"))
                 .ok_or_else(|| {
-                    ConnectorError::invalid_config(format!(
-                        "invalid config: `endpoint` must be an https URL or host name under {ALLOWED_DOMAIN}, \
-                         e.g. https://dysmsapi.ap-southeast-1.aliyuncs.com"
-                    ))
+                    let example = "e.g. https://dysmsapi.ap-southeast-1.aliyuncs.com";
+                    let problem = format!("must be an https URL or host name under {ALLOWED_DOMAIN}, {example}");
+                    ConnectorError::invalid_field("endpoint", problem)
                 }),
         }
     }
@@ -105,41 +83,6 @@ fn endpoint_host(text: &str) -> Option<String> {
     (labels_ok && under_domain).then_some(host)
 }
 
-fn valid_region(region: &str) -> bool {
-    !region.is_empty() && region.len() <= 64 && region.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-}
-
-/// A template entry: `{"usageType": "SignIn", "templateCode": "SMS_1"}` or
-/// `{"usageType": "SignIn", "templateCode": {"china": "SMS_1", "overseas":
-/// "SMS_2"}, "templateParams": ["code"]}`. Logto's `type` is informational
-/// and ignored, as Logto does.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Template {
-    #[serde(default)]
-    template_code: Option<Value>,
-    #[serde(default)]
-    template_params: Option<Vec<String>>,
-}
-
-/// Where the recipient is, for picking between regional template codes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Region {
-    /// A mainland China mobile number.
-    China,
-    /// Anything else, Hong Kong, Macau and Taiwan included.
-    Overseas,
-}
-
-impl Region {
-    fn key(self) -> &'static str {
-        match self {
-            Region::China => "china",
-            Region::Overseas => "overseas",
-        }
-    }
-}
-
 /// Logto's China detection applied to the E.164 number the host hands us:
 /// `+86` followed by a mainland mobile number (`1` and ten digits).
 ///
@@ -152,30 +95,6 @@ pub fn is_mainland_china(e164: &str) -> bool {
     e164.strip_prefix("+86").is_some_and(|national| {
         national.len() == 11 && national.starts_with('1') && national.bytes().all(|b| b.is_ascii_digit())
     })
-}
-
-/// The template code for `region` from an entry's `templateCode`.
-fn template_code(value: Option<&Value>, region: Region, usage: &str) -> Result<String, ConnectorError> {
-    let missing =
-        |what: &str| ConnectorError::template_not_found(format!("template for usage type {usage} has no {what}"));
-    let code = match value {
-        None | Some(Value::Null) => return Err(missing("`templateCode`")),
-        Some(Value::String(code)) => code.as_str(),
-        Some(Value::Object(codes)) => match codes.get(region.key()) {
-            Some(Value::String(code)) => code.as_str(),
-            _ => return Err(missing(&format!("`templateCode.{}`", region.key()))),
-        },
-        Some(_) => {
-            return Err(ConnectorError::template_not_found(format!(
-                "template for usage type {usage}: `templateCode` must be a string or {{\"china\", \"overseas\"}}"
-            )));
-        }
-    };
-    let code = code.trim();
-    if code.is_empty() {
-        return Err(missing("`templateCode`"));
-    }
-    Ok(code.to_string())
 }
 
 /// The business parameters of one `SendSms` call.
@@ -195,24 +114,18 @@ pub struct SendSms {
 /// `SignatureNonce` and `Timestamp` from [`clock`] (fixable in tests), the
 /// signature computed over exactly these parameters with `POST`, and the
 /// whole set sent as a form body (encoded like `URLSearchParams`).
-pub fn send_sms_request(
-    origin: &str,
-    region_id: &str,
-    access_key_id: &str,
-    access_key_secret: &str,
-    sms: &SendSms,
-) -> HttpRequest {
+pub fn send_sms_request(config: &Config, sms: &SendSms) -> Result<HttpRequest, ConnectorError> {
     const METHOD: &str = "POST";
     let timestamp = clock::iso8601_seconds(clock::now_unix());
     let nonce = clock::nonce();
     let mut params: Vec<(&str, &str)> = vec![
         ("Action", "SendSms"),
         ("Format", "json"),
-        ("RegionId", region_id),
+        ("RegionId", config.region()),
         ("SignatureMethod", "HMAC-SHA1"),
         ("SignatureVersion", "1.0"),
         ("Version", "2017-05-25"),
-        ("AccessKeyId", access_key_id),
+        ("AccessKeyId", &config.access_key_id),
         ("PhoneNumbers", &sms.phone_numbers),
         ("SignName", &sms.sign_name),
         ("TemplateCode", &sms.template_code),
@@ -220,14 +133,12 @@ pub fn send_sms_request(
         ("SignatureNonce", &nonce),
         ("Timestamp", &timestamp),
     ];
-    let signature = signature::sign(METHOD, &params, access_key_secret);
+    let signature = signature::sign(METHOD, &params, &config.access_key_secret);
     params.push(("Signature", &signature));
-    HttpRequest::new(METHOD, format!("{origin}/"))
+    let url = format!("{}/", config.endpoint_origin()?);
+    Ok(HttpRequest::new(METHOD, url)
         .header("Accept", "application/json")
-        .body_bytes(
-            "application/x-www-form-urlencoded",
-            encoding::form_urlencode(&params).into_bytes(),
-        )
+        .form(&params))
 }
 
 /// Aliyun's answer, success or failure.
@@ -245,105 +156,39 @@ struct AliyunResponse {
 
 /// Reads Aliyun's answer: `Code == "OK"` on a 2xx is a receipt, anything
 /// else an error carrying Aliyun's `Code`, `Message` and the HTTP status.
-pub fn read_response(status: u16, body: &[u8]) -> Result<Receipt, ConnectorError> {
-    let Ok(answer) = serde_json::from_slice::<AliyunResponse>(body) else {
-        let text = String::from_utf8_lossy(body);
-        return Err(ConnectorError::invalid_response(format!(
-            "Aliyun answered HTTP {status} with an unreadable body: {}",
-            snippet(&text)
-        ))
-        .http_status(status)
-        // A gateway's HTML error page: the service itself may be fine later.
-        .retryable(status >= 500));
-    };
-    if (200..300).contains(&status) && answer.code == "OK" {
-        let receipt = Receipt::new(answer.biz_id);
-        return Ok(match answer.request_id {
-            Some(id) => receipt.with("request_id", id),
-            None => receipt,
-        });
+pub fn read_response(response: &HttpResponse) -> Result<Receipt, ConnectorError> {
+    let answer: AliyunResponse = response.read_json()?;
+    if response.is_success() && answer.code == "OK" {
+        return Ok(Receipt::new(answer.biz_id).with_some("request_id", answer.request_id));
     }
-    Err(aliyun_error(status, answer))
-}
-
-fn aliyun_error(status: u16, answer: AliyunResponse) -> ConnectorError {
-    let code = answer.code.as_str();
-    let mut text = answer
-        .message
-        .filter(|message| !message.trim().is_empty())
-        .unwrap_or_else(|| format!("Aliyun answered {code}"));
-    if let Some(id) = &answer.request_id {
-        text.push_str(&format!(" (RequestId {id})"));
-    }
-    let error = match code {
-        // Per-number frequency control (1/min, 5/h, 10/day by default) and
-        // API throttling: the same send later may pass.
-        "isv.BUSINESS_LIMIT_CONTROL" => ConnectorError::rate_limited(text),
-        _ if code.starts_with("Throttling") => ConnectorError::rate_limited(text),
-        // Console quotas, balance, suspended service: retrying will not help.
-        "isv.DAY_LIMIT_CONTROL" | "isv.MONTH_LIMIT_CONTROL" | "isv.AMOUNT_NOT_ENOUGH" | "isv.OUT_OF_SERVICE" => {
-            ConnectorError::usage_limited(text)
-        }
-        "isv.MOBILE_NUMBER_ILLEGAL"
-        | "isv.MOBILE_COUNT_OVER_LIMIT"
-        | "isv.INVALID_PARAMETERS"
-        | "isv.INVALID_JSON_PARAM"
-        | "isv.TEMPLATE_MISSING_PARAMETERS"
-        | "isv.TEMPLATE_PARAMS_ILLEGAL"
-        | "isv.PARAM_LENGTH_LIMIT" => ConnectorError::invalid_request(text),
-        "SignatureDoesNotMatch" | "IncompleteSignature" | "isp.RAM_PERMISSION_DENY" => {
-            ConnectorError::unauthorized(text)
-        }
-        _ if code.starts_with("InvalidAccessKeyId") || code.starts_with("Forbidden") => {
-            ConnectorError::unauthorized(text)
-        }
-        // A nonce collision or a transient fault: a fresh request may pass.
-        "SignatureNonceUsed" | "isp.SYSTEM_ERROR" | "ServiceUnavailable" | "InternalError" => {
-            ConnectorError::general(text).retryable(true)
-        }
-        _ if status >= 500 => ConnectorError::general(text).retryable(true),
-        _ => ConnectorError::general(text),
-    };
-    error.provider_code(code).http_status(status)
-}
-
-/// Checks the shape of the template entries' Aliyun fields, so a typo shows
-/// up when the config is saved rather than on some user's sign-in. A missing
-/// `templateCode` is left to the send (`template_not_found`), as in Logto.
-fn check_templates(templates: Option<&Value>) -> Result<(), ConnectorError> {
-    let Some(Value::Array(entries)) = templates else {
-        return Ok(());
-    };
-    for (index, entry) in entries.iter().enumerate() {
-        let Some(entry) = entry.as_object() else { continue };
-        let bad = |what: &str| ConnectorError::invalid_config(format!("invalid config: `templates[{index}].{what}"));
-        match entry.get("templateCode") {
-            None | Some(Value::Null) | Some(Value::String(_)) => {}
-            Some(Value::Object(codes)) => {
-                for (key, value) in codes {
-                    if !matches!(key.as_str(), "china" | "overseas") {
-                        return Err(bad(&format!(
-                            "templateCode` may hold only `china` and `overseas`, not `{key}`"
-                        )));
-                    }
-                    if !value.is_string() {
-                        return Err(bad(&format!("templateCode.{key}` must be a string")));
-                    }
-                }
+    let error = ProviderError::new("Aliyun", response)
+        .code(Some(&answer.code))
+        .message(answer.message)
+        .note(answer.request_id.map(|id| format!("RequestId {id}")));
+    Err(error.classify(|code| {
+        Some(match code? {
+            // Per-number frequency control (1/min, 5/h, 10/day by default) and
+            // API throttling: the same send later may pass.
+            "isv.BUSINESS_LIMIT_CONTROL" => Kind::RateLimited,
+            code if code.starts_with("Throttling") => Kind::RateLimited,
+            // Console quotas, balance, suspended service: retrying will not help.
+            "isv.DAY_LIMIT_CONTROL" | "isv.MONTH_LIMIT_CONTROL" | "isv.AMOUNT_NOT_ENOUGH" | "isv.OUT_OF_SERVICE" => {
+                Kind::UsageLimited
             }
-            Some(_) => {
-                return Err(bad(
-                    "templateCode` must be a string or an object {\"china\": ..., \"overseas\": ...}",
-                ));
-            }
-        }
-        match entry.get("templateParams") {
-            None | Some(Value::Null) => {}
-            Some(Value::Array(names)) if names.iter().all(Value::is_string) => {}
-            Some(_) => return Err(bad("templateParams` must be an array of payload variable names")),
-        }
-    }
-    Ok(())
+            "isv.MOBILE_NUMBER_ILLEGAL"
+            | "isv.MOBILE_COUNT_OVER_LIMIT"
+            | "isv.INVALID_PARAMETERS"
+            | "isv.INVALID_JSON_PARAM"
+            | "isv.TEMPLATE_MISSING_PARAMETERS"
+            | "isv.TEMPLATE_PARAMS_ILLEGAL"
+            | "isv.PARAM_LENGTH_LIMIT" => Kind::InvalidRequest,
+            "SignatureDoesNotMatch" | "IncompleteSignature" | "isp.RAM_PERMISSION_DENY" => Kind::Unauthorized,
+            code if code.starts_with("InvalidAccessKeyId") || code.starts_with("Forbidden") => Kind::Unauthorized,
+            // A nonce collision or a transient fault: a fresh request may pass.
+            "SignatureNonceUsed" | "isp.SYSTEM_ERROR" | "ServiceUnavailable" | "InternalError" => Kind::Transient,
+            _ => return None,
+        })
+    }))
 }
 
 /// The Aliyun SMS connector.
@@ -352,107 +197,69 @@ pub struct Aliyun;
 impl Connector for Aliyun {
     type Config = Config;
 
-    fn metadata() -> ConnectorMetadata {
-        ConnectorMetadata {
-            id: "aliyun-short-message-service".into(),
-            name: "Aliyun Short Message Service".into(),
-            description: "Aliyun (Alibaba Cloud) SMS: sends an approved template with its variables through SendSms."
-                .into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            config_schema: json!({
-                "$schema": "https://json-schema.org/draft/2020-12/schema",
-                "type": "object",
-                "required": ["accessKeyId", "accessKeySecret", "signName", "templates"],
-                "properties": {
-                    "accessKeyId": {"type": "string", "description": "AccessKey ID (a RAM user's key with SMS permission)."},
-                    "accessKeySecret": {"type": "string", "writeOnly": true, "description": "AccessKey secret."},
-                    "signName": {"type": "string", "description": "Approved signature name (签名), e.g. 阿里云短信测试."},
-                    "strictPhoneRegionNumberCheck": {"type": "boolean", "default": false,
-                        "description": "Logto compatibility only: numbers always carry their country code here, so China detection is always strict (+86 then 1 and ten digits)."},
-                    "endpoint": {"type": "string", "default": DEFAULT_ENDPOINT,
-                        "description": "API endpoint under aliyuncs.com, e.g. https://dysmsapi.ap-southeast-1.aliyuncs.com for the international site."},
-                    "regionId": {"type": "string", "default": DEFAULT_REGION, "description": "RegionId sent with each request, e.g. ap-southeast-1."},
-                    "templates": {"type": "array", "items": {"type": "object", "required": ["usageType", "templateCode"],
-                        "properties": {
-                            "usageType": {"type": "string"},
-                            "templateCode": {"oneOf": [
-                                {"type": "string", "description": "Template code (SMS_…) for every recipient."},
-                                {"type": "object", "required": ["china", "overseas"],
-                                 "properties": {"china": {"type": "string"}, "overseas": {"type": "string"}},
-                                 "description": "`china` for +86 mainland mobile numbers, `overseas` for every other number."}
-                            ]},
-                            "templateParams": {"type": "array", "items": {"type": "string"},
-                                "description": "Payload variables sent in TemplateParam, in order (default: all but locale and uiLocales)."},
-                            "type": {"type": "integer", "enum": [0, 1, 2, 6, 7], "description": "Informational (Logto's template type); not sent."},
-                            "locale": {"type": "string"}
-                        }}}
-                }
-            })
-            .to_string(),
-            // Not `*.aliyuncs.com`: anyone can create a subdomain there (an
-            // OSS bucket), which would be a way out for a config's secrets.
-            network_hosts: vec![
-                NetworkHost::Origin(DEFAULT_ENDPOINT.into()),
-                NetworkHost::ConfigUrl("endpoint".into()),
-            ],
-            uses_templates: true,
-        }
+    fn metadata() -> Metadata {
+        let informational = serde_json::json!({"type": "integer", "description": "Logto's template type; not sent."});
+        let schema = Schema::object()
+            .string("accessKeyId", "AccessKey ID of a RAM user allowed to send SMS.")
+            .secret("accessKeySecret", "AccessKey secret.")
+            .string("signName", "Approved signature name (签名).")
+            .boolean("strictPhoneRegionNumberCheck", "Logto compatibility only; no effect.")
+            .string("endpoint", "API endpoint under aliyuncs.com.")
+            .default(DEFAULT_ENDPOINT)
+            .string("regionId", "RegionId sent with each request.")
+            .default(DEFAULT_REGION)
+            .templates(Templates::code::<RegionalCode>(Params::Named).field("type", informational));
+        // Not `*.aliyuncs.com`: anyone can create a subdomain there (an
+        // OSS bucket), which would be a way out for a config's secrets.
+        Metadata::new("aliyun-short-message-service", "Aliyun Short Message Service")
+            .origin(DEFAULT_ENDPOINT)
+            .config_url("endpoint")
+            .schema(schema)
     }
 
     fn validate(config: &Config) -> Result<(), ConnectorError> {
-        require_non_empty("accessKeyId", &config.access_key_id)?;
-        require_non_empty("accessKeySecret", &config.access_key_secret)?;
-        require_non_empty("signName", &config.sign_name)?;
         config.endpoint_origin()?;
-        if !valid_region(config.region()) {
-            return Err(ConnectorError::invalid_config(
-                "invalid config: `regionId` must be letters, digits and dashes, e.g. cn-hangzhou",
-            ));
+        let region = config.region();
+        match region.len() <= 64 && region.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            true => Ok(()),
+            false => Err(ConnectorError::invalid_field(
+                "regionId",
+                "must be letters, digits and dashes",
+            )),
         }
-        check_templates(config.templates.as_ref())
     }
 
     fn send(config: Config, message: &Message) -> Result<Receipt, ConnectorError> {
-        let template: Template = message.template()?;
-        let usage = message.usage.as_logto_str();
-        let region = if is_mainland_china(&message.to) {
-            Region::China
-        } else {
-            Region::Overseas
+        let template: CodeTemplate<RegionalCode> = message.template()?;
+        let region = match is_mainland_china(&message.to) {
+            true => Region::China,
+            false => Region::Overseas,
         };
-        let template_code = template_code(template.template_code.as_ref(), region, usage)?;
-        let variables = message.template_variables(template.template_params.as_deref())?;
-        let template_param: Map<String, Value> = variables
-            .into_iter()
-            .map(|(name, value)| (name, Value::String(value)))
-            .collect();
         let sms = SendSms {
             phone_numbers: message.to_digits().to_string(),
             sign_name: config.sign_name.clone(),
-            template_code,
-            template_param: Value::Object(template_param).to_string(),
+            template_code: template.code_for(message, region)?,
+            template_param: template.named_params_json(message)?,
         };
-        let request = send_sms_request(
-            &config.endpoint_origin()?,
-            config.region(),
-            &config.access_key_id,
-            &config.access_key_secret,
-            &sms,
-        );
-        let response = request.send()?;
-        read_response(response.status, &response.body)
+        read_response(&send_sms_request(&config, &sms)?.send()?)
     }
 }
 
-smshost_sdk::export_connector!(Aliyun);
+smshost_sdk::export_connector!(Aliyun, logo = "logo.svg");
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{Value, json};
     use smshost_sdk::UsageType;
-    use smshost_sdk::config::parse_config;
+    use smshost_sdk::config::{checked, parse_config};
 
-    fn config(extra: Value) -> Config {
+    fn read(status: u16, body: &[u8]) -> Result<Receipt, ConnectorError> {
+        read_response(&HttpResponse::new(status, body))
+    }
+
+    /// A full config with `extra` merged in, as JSON text.
+    fn config_json(extra: Value) -> String {
         let mut base = json!({
             "accessKeyId": "testid",
             "accessKeySecret": "testsecret",
@@ -462,7 +269,11 @@ mod tests {
         if let (Some(base), Value::Object(extra)) = (base.as_object_mut(), extra) {
             base.extend(extra);
         }
-        parse_config(&base.to_string()).expect("config parses")
+        base.to_string()
+    }
+
+    fn config(extra: Value) -> Config {
+        parse_config(&config_json(extra)).expect("config parses")
     }
 
     fn message(to: &str, template: Value, payload: Value) -> Message {
@@ -488,7 +299,7 @@ mod tests {
             template_code: "SMS_154950909".into(),
             template_param: r#"{"code":"123456"}"#.into(),
         };
-        let request = send_sms_request(DEFAULT_ENDPOINT, DEFAULT_REGION, "testid", "testsecret", &sms);
+        let request = send_sms_request(&config(json!({})), &sms).unwrap();
         clock::unfix();
         assert_eq!(request.method, "POST");
         assert_eq!(request.url, "https://dysmsapi.aliyuncs.com/");
@@ -546,40 +357,27 @@ mod tests {
     }
 
     #[test]
-    fn template_codes_by_region() {
-        let both = json!({"china": "SMS_CN", "overseas": "SMS_INTL"});
-        assert_eq!(template_code(Some(&both), Region::China, "SignIn").unwrap(), "SMS_CN");
-        assert_eq!(
-            template_code(Some(&both), Region::Overseas, "SignIn").unwrap(),
-            "SMS_INTL"
-        );
-        let one = json!("SMS_1");
-        assert_eq!(template_code(Some(&one), Region::Overseas, "SignIn").unwrap(), "SMS_1");
-        let china_only = json!({"china": "SMS_CN"});
-        let error = template_code(Some(&china_only), Region::Overseas, "SignIn").unwrap_err();
+    fn template_codes_by_region_and_params() {
+        let entry = json!({"usageType": "SignIn", "templateCode": {"china": "SMS_CN", "overseas": "SMS_INTL"}});
+        let payload = json!({"code": "123456", "locale": "zh-CN", "uiLocales": "zh-CN en"});
+        let msg = message("+8613812345678", entry, payload);
+        let template: CodeTemplate<RegionalCode> = msg.template().unwrap();
+        assert_eq!(template.code_for(&msg, Region::China).unwrap(), "SMS_CN");
+        assert_eq!(template.code_for(&msg, Region::Overseas).unwrap(), "SMS_INTL");
+        assert_eq!(template.named_params_json(&msg).unwrap(), r#"{"code":"123456"}"#);
+        let msg = message("+8613812345678", json!({"usageType": "SignIn"}), json!({}));
+        let template: CodeTemplate<RegionalCode> = msg.template().unwrap();
+        let error = template.code_for(&msg, Region::China).unwrap_err();
         assert_eq!(error.code, ErrorCode::TemplateNotFound);
-        assert!(error.message.contains("templateCode.overseas"), "{}", error.message);
-        let error = template_code(None, Region::China, "BindMfa").unwrap_err();
-        assert_eq!(error.message, "template for usage type BindMfa has no `templateCode`");
-        assert!(template_code(Some(&json!(" ")), Region::China, "SignIn").is_err());
-        assert!(template_code(Some(&json!(7)), Region::China, "SignIn").is_err());
-    }
-
-    #[test]
-    fn template_param_excludes_context_keys() {
-        let msg = message(
-            "+8613812345678",
-            json!({"usageType": "SignIn", "templateCode": "SMS_1"}),
-            json!({"code": "123456", "locale": "zh-CN", "uiLocales": "zh-CN en"}),
+        assert_eq!(
+            error.message,
+            "the template for usage type SignIn has no `templateCode`"
         );
-        let variables = msg.template_variables(None).unwrap();
-        let map: Map<String, Value> = variables.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
-        assert_eq!(Value::Object(map).to_string(), r#"{"code":"123456"}"#);
     }
 
     #[test]
     fn responses() {
-        let receipt = read_response(
+        let receipt = read(
             200,
             br#"{"Message":"OK","RequestId":"F655A8D5-B967-440B-8683-DAD6FF8DE990","Code":"OK","BizId":"900619746936498440^0"}"#,
         )
@@ -593,7 +391,7 @@ mod tests {
             )]
         );
 
-        let limited = read_response(
+        let limited = read(
             200,
             r#"{"Message":"触发小时级流控Permits:5","RequestId":"R1","Code":"isv.BUSINESS_LIMIT_CONTROL"}"#.as_bytes(),
         )
@@ -604,7 +402,7 @@ mod tests {
         assert_eq!(limited.http_status, Some(200));
         assert_eq!(limited.message, "触发小时级流控Permits:5 (RequestId R1)");
 
-        let illegal = read_response(
+        let illegal = read(
             200,
             br#"{"Message":"invalid mobile number","RequestId":"R2","Code":"isv.MOBILE_NUMBER_ILLEGAL"}"#,
         )
@@ -612,7 +410,7 @@ mod tests {
         assert_eq!(illegal.code, ErrorCode::InvalidRequestParameters);
         assert!(!illegal.retryable);
 
-        let signature = read_response(
+        let signature = read(
             400,
             br#"{"RequestId":"R3","HostId":"dysmsapi.aliyuncs.com","Code":"SignatureDoesNotMatch","Message":"Specified signature is not matched with our calculation.","Recommend":"x"}"#,
         )
@@ -621,13 +419,13 @@ mod tests {
         assert_eq!(signature.provider_code.as_deref(), Some("SignatureDoesNotMatch"));
         assert_eq!(signature.http_status, Some(400));
 
-        let quota = read_response(
+        let quota = read(
             200,
             br#"{"Message":"m","RequestId":"R","Code":"isv.DAY_LIMIT_CONTROL"}"#,
         )
         .unwrap_err();
         assert_eq!(quota.code, ErrorCode::UsageLimitExceeded);
-        let other = read_response(
+        let other = read(
             200,
             br#"{"Message":"bad sign","RequestId":"R","Code":"isv.SMS_SIGNATURE_ILLEGAL"}"#,
         )
@@ -635,20 +433,18 @@ mod tests {
         assert_eq!(other.code, ErrorCode::General);
         assert_eq!(other.provider_code.as_deref(), Some("isv.SMS_SIGNATURE_ILLEGAL"));
         // "OK" in a non-2xx answer is not a success.
-        assert!(
-            read_response(500, br#"{"Code":"OK","Message":"OK"}"#)
-                .unwrap_err()
-                .retryable
-        );
+        assert!(read(500, br#"{"Code":"OK","Message":"OK"}"#).unwrap_err().retryable);
 
-        let unreadable = read_response(200, b"<html>oops</html>").unwrap_err();
+        let unreadable = read(200, b"<html>oops</html>").unwrap_err();
         assert_eq!(unreadable.code, ErrorCode::InvalidResponse);
         assert!(!unreadable.retryable);
         assert!(unreadable.message.contains("<html>oops</html>"));
-        let gateway = read_response(502, b"Bad Gateway").unwrap_err();
-        assert_eq!(gateway.code, ErrorCode::InvalidResponse);
+        // An unreadable body on a non-2xx is classified by the status.
+        let gateway = read(502, b"Bad Gateway").unwrap_err();
+        assert_eq!(gateway.code, ErrorCode::General);
         assert!(gateway.retryable);
-        assert_eq!(read_response(200, b"{}").unwrap_err().code, ErrorCode::InvalidResponse);
+        assert_eq!(gateway.http_status, Some(502));
+        assert_eq!(read(200, b"{}").unwrap_err().code, ErrorCode::InvalidResponse);
     }
 
     #[test]
@@ -695,10 +491,10 @@ mod tests {
     fn config_errors_name_the_field_and_hide_values() {
         let error = parse_config::<Config>(r#"{"accessKeyId":"id","signName":"s"}"#).unwrap_err();
         assert_eq!(error.code, ErrorCode::InvalidConfig);
-        assert_eq!(error.message, "invalid config: missing field `accessKeySecret`");
+        assert_eq!(error.message, "missing field `accessKeySecret`");
         let error = parse_config::<Config>(r#"{"accessKeyId":"id","accessKeySecret":["s3cret-value"],"signName":"s"}"#)
             .unwrap_err();
-        assert_eq!(error.message, "invalid config: `accessKeySecret` must be a string");
+        assert_eq!(error.message, "`accessKeySecret` must be a string");
         assert!(!error.message.contains("s3cret-value"));
         let error = parse_config::<Config>(
             r#"{"accessKeyId":"id","accessKeySecret":"k","signName":"s","strictPhoneRegionNumberCheck":"yes"}"#,
@@ -711,10 +507,10 @@ mod tests {
             "{}",
             error.message
         );
-        let error = Aliyun::validate(&config(json!({"signName": " "}))).unwrap_err();
-        assert!(error.message.contains("`signName`"), "{}", error.message);
-        let error = Aliyun::validate(&config(json!({"accessKeySecret": ""}))).unwrap_err();
-        assert!(error.message.contains("`accessKeySecret`"), "{}", error.message);
+        let error = checked::<Aliyun>(&config_json(json!({"signName": " "}))).unwrap_err();
+        assert_eq!(error.message, "`signName` must not be empty");
+        let error = checked::<Aliyun>(&config_json(json!({"accessKeySecret": ""}))).unwrap_err();
+        assert_eq!(error.message, "`accessKeySecret` must not be empty");
     }
 
     #[test]
@@ -723,7 +519,7 @@ mod tests {
             {"usageType": "SignIn", "templateCode": {"china": "SMS_1", "overseas": "SMS_2"}, "templateParams": ["code"], "type": 2},
             {"usageType": "Generic"}
         ]});
-        assert!(Aliyun::validate(&config(ok)).is_ok());
+        assert!(checked::<Aliyun>(&config_json(ok)).is_ok());
         for (bad, names) in [
             (
                 json!({"usageType": "SignIn", "templateCode": 5}),
@@ -739,7 +535,7 @@ mod tests {
                 "templates[0].templateParams",
             ),
         ] {
-            let error = Aliyun::validate(&config(json!({"templates": [bad]}))).unwrap_err();
+            let error = checked::<Aliyun>(&config_json(json!({"templates": [bad]}))).unwrap_err();
             assert_eq!(error.code, ErrorCode::InvalidConfig);
             assert!(error.message.contains(names), "{}", error.message);
         }
@@ -747,7 +543,7 @@ mod tests {
 
     #[test]
     fn metadata_marks_the_secret() {
-        let metadata = Aliyun::metadata();
+        let metadata = Aliyun::metadata().into_wit(&smshost_sdk::metadata::Crate::TEST);
         let schema: Value = serde_json::from_str(&metadata.config_schema).unwrap();
         assert_eq!(schema["properties"]["accessKeySecret"]["writeOnly"], true);
         assert_eq!(metadata.id, "aliyun-short-message-service");

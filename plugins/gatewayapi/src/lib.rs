@@ -1,50 +1,27 @@
-//! GatewayAPI REST: send one SMS through `/rest/mtsms`.
-//!
-//! `POST {endpoint}` (default `https://gatewayapi.com/rest/mtsms`; EU
-//! accounts use `https://gatewayapi.eu/rest/mtsms`) with
-//! `Authorization: Token <apiToken>` and a JSON body
-//! `{"sender": …, "message": …, "recipients": [{"msisdn": 4520123456}]}`.
-//! GatewayAPI answers 200 `{"ids": [421332671], "usage": {…}}`, or 4xx/5xx
-//! `{"code": "0x0216", "incident_uuid": "…", "message": "Insufficient credit", "variables": […]}`.
-//!
-//! Beyond Logto's connector: the provider's recommended token header instead
-//! of Basic `<token>:`, `msisdn` as the documented integer, the message id in
-//! the receipt, and GatewayAPI's error code and message (with its `%1`
-//! placeholders filled in) mapped to Logto's codes.
+#![doc = include_str!("../README.md")]
 
 use serde::Deserialize;
 use serde_json::{Value, json};
-use smshost_sdk::config::require_non_empty;
-use smshost_sdk::error::from_http_status;
-use smshost_sdk::http::snippet;
+use smshost_sdk::json::scalar_text;
 use smshost_sdk::prelude::*;
 
 /// GatewayAPI's global platform, what Logto's Console pre-fills.
 const DEFAULT_ENDPOINT: &str = "https://gatewayapi.com/rest/mtsms";
 
-/// The connector's config: Logto's fields, with `endpoint` optional.
+/// The config: Logto's fields, with `endpoint` optional (described in the schema).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Config {
-    /// The `/rest/mtsms` URL; `https://gatewayapi.eu/rest/mtsms` for EU accounts.
     #[serde(default)]
-    pub endpoint: Option<String>,
-    /// API token from the GatewayAPI dashboard.
-    pub api_token: String,
-    /// Sender: up to 11 letters and digits, or up to 15 digits.
-    pub sender: String,
+    endpoint: Option<String>,
+    api_token: String,
+    sender: String,
 }
 
 impl Config {
     fn endpoint(&self) -> &str {
         self.endpoint.as_deref().map(str::trim).unwrap_or(DEFAULT_ENDPOINT)
     }
-}
-
-/// A template entry: `{"usageType": "SignIn", "content": "Your code is {{code}}"}`.
-#[derive(Debug, Deserialize)]
-struct Template {
-    content: String,
 }
 
 /// GatewayAPI's success body.
@@ -68,14 +45,6 @@ struct ApiError {
 /// The GatewayAPI connector.
 pub struct GatewayApi;
 
-/// The recipient as the integer GatewayAPI documents (`4520123456`).
-fn msisdn(message: &Message) -> Result<u64, ConnectorError> {
-    message
-        .to_digits()
-        .parse()
-        .map_err(|_| ConnectorError::invalid_request("the recipient is not an E.164 number"))
-}
-
 /// The request body, keys in Logto's order.
 fn body(config: &Config, text: &str, msisdn: u64) -> Value {
     json!({"sender": config.sender, "message": text, "recipients": [{"msisdn": msisdn}]})
@@ -84,101 +53,48 @@ fn body(config: &Config, text: &str, msisdn: u64) -> Value {
 impl Connector for GatewayApi {
     type Config = Config;
 
-    fn metadata() -> ConnectorMetadata {
-        ConnectorMetadata {
-            id: "gatewayapi-sms".into(),
-            name: "GatewayAPI SMS".into(),
-            description: "GatewayAPI sends SMS worldwide from its global (gatewayapi.com) or EU (gatewayapi.eu) platform.".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            config_schema: json!({
-                "$schema": "https://json-schema.org/draft/2020-12/schema",
-                "type": "object",
-                "required": ["apiToken", "sender", "templates"],
-                "properties": {
-                    "endpoint": {"type": "string", "format": "uri", "default": DEFAULT_ENDPOINT,
-                        "description": "The /rest/mtsms URL: https://gatewayapi.com/rest/mtsms, or https://gatewayapi.eu/rest/mtsms for EU accounts."},
-                    "apiToken": {"type": "string", "writeOnly": true, "description": "API token (sent as `Authorization: Token …`)."},
-                    "sender": {"type": "string", "description": "Sender: up to 11 letters and digits, or up to 15 digits."},
-                    "templates": {"type": "array", "items": {"type": "object", "required": ["usageType", "content"],
-                        "properties": {"usageType": {"type": "string"}, "content": {"type": "string"}, "locale": {"type": "string"}}}}
-                }
-            })
-            .to_string(),
-            network_hosts: vec![
-                NetworkHost::Origin("https://gatewayapi.com".into()),
-                NetworkHost::Origin("https://gatewayapi.eu".into()),
-                NetworkHost::ConfigUrl("endpoint".into()),
-            ],
-            uses_templates: true,
-        }
-    }
-
-    fn validate(config: &Config) -> Result<(), ConnectorError> {
-        require_non_empty("apiToken", &config.api_token)?;
-        require_non_empty("sender", &config.sender)?;
-        if let Some(endpoint) = &config.endpoint {
-            require_non_empty("endpoint", endpoint)?;
-            let endpoint = endpoint.trim();
-            let rest = endpoint
-                .strip_prefix("https://")
-                .or_else(|| endpoint.strip_prefix("http://"));
-            let host = rest.and_then(|rest| rest.split(['/', '?', '#']).next());
-            if host.is_none_or(|host| host.is_empty() || host.contains('@')) {
-                return Err(ConnectorError::invalid_config(
-                    "invalid config: `endpoint` must be an http(s) URL such as https://gatewayapi.com/rest/mtsms",
-                ));
-            }
-        }
-        Ok(())
+    fn metadata() -> Metadata {
+        let schema = Schema::object()
+            .string("endpoint", "The /rest/mtsms URL (gatewayapi.eu for EU accounts).")
+            .format(Format::Uri)
+            .default(DEFAULT_ENDPOINT)
+            .secret("apiToken", "API token from the GatewayAPI dashboard.")
+            .string("sender", "Sender: ≤ 11 letters and digits, or ≤ 15 digits.")
+            .templates(Templates::text());
+        Metadata::new("gatewayapi-sms", "GatewayAPI SMS")
+            .origin("https://gatewayapi.com")
+            .origin("https://gatewayapi.eu")
+            .config_url("endpoint")
+            .schema(schema)
     }
 
     fn send(config: Config, message: &Message) -> Result<Receipt, ConnectorError> {
-        let template: Template = message.template()?;
-        let msisdn = msisdn(message)?;
+        let template: TextTemplate = message.template()?;
+        // The recipient as the integer GatewayAPI documents.
+        let msisdn = message.to_number()?;
         let response = HttpRequest::post(config.endpoint())
             .header("Authorization", format!("Token {}", config.api_token))
             .header("Accept", "application/json")
             .json(&body(&config, &template.content, msisdn))
             .send()?;
-        outcome(response.status, &response.text())
+        outcome(&response)
     }
 }
 
 /// Reads GatewayAPI's answer: the first message id, or its error.
-fn outcome(status: u16, body: &str) -> Result<Receipt, ConnectorError> {
-    if !(200..300).contains(&status) {
-        return Err(api_error(status, body));
-    }
-    let sent: Sent = serde_json::from_str(body).map_err(|error| {
-        ConnectorError::invalid_response(format!("unreadable GatewayAPI answer: {error}: {}", snippet(body)))
-            .http_status(status)
-    })?;
-    let id = match sent.ids.first() {
-        Some(Value::Number(id)) => id.to_string(),
-        Some(Value::String(id)) if !id.is_empty() => id.clone(),
-        _ => {
-            return Err(ConnectorError::invalid_response(format!(
-                "GatewayAPI accepted the message but returned no id: {}",
-                snippet(body)
-            ))
-            .http_status(status));
-        }
-    };
-    let mut receipt = Receipt::new(Some(id));
+fn outcome(response: &HttpResponse) -> Result<Receipt, ConnectorError> {
+    let sent: Sent = response.read_json_or(|error| api_error(response, error))?;
+    let id = sent.ids.first().and_then(scalar_text).filter(|id| !id.is_empty());
+    let id = id.ok_or_else(|| response.unexpected("GatewayAPI accepted the message but returned no id"))?;
     let usage = &sent.usage;
-    if let Some(cost) = usage.get("total_cost").filter(|cost| cost.is_number()) {
-        receipt = receipt.with("total_cost", cost);
-    }
-    if let Some(currency) = usage.get("currency").and_then(Value::as_str) {
-        receipt = receipt.with("currency", currency);
-    }
-    if let Some(Value::Object(countries)) = usage.get("countries") {
-        let list: Vec<&str> = countries.keys().map(String::as_str).collect();
-        if !list.is_empty() {
-            receipt = receipt.with("countries", list.join(","));
-        }
-    }
-    Ok(receipt)
+    let countries = match usage.get("countries") {
+        Some(Value::Object(countries)) => Some(countries.keys().cloned().collect::<Vec<_>>().join(",")),
+        _ => None,
+    };
+    Ok(Receipt::new(Some(id))
+        .with_some("total_cost", usage.get("total_cost").filter(|cost| cost.is_number()))
+        .with_some("currency", usage.get("currency").and_then(Value::as_str))
+        .with_some("countries", countries))
 }
 
 /// Fills GatewayAPI's `%1`, `%2`… placeholders with `variables`.
@@ -186,61 +102,47 @@ fn fill(template: &str, variables: &[Value]) -> String {
     let mut text = template.to_string();
     // Highest index first, so `%1` does not eat the start of `%10`.
     for (index, value) in variables.iter().enumerate().rev() {
-        let value = match value {
-            Value::String(text) => text.clone(),
-            other => other.to_string(),
-        };
+        let value = scalar_text(value).unwrap_or_else(|| value.to_string());
         text = text.replace(&format!("%{}", index + 1), &value);
     }
     text
 }
 
-/// Maps a GatewayAPI error response to a connector error carrying its code.
-fn api_error(status: u16, body: &str) -> ConnectorError {
-    let parsed = serde_json::from_str::<ApiError>(body)
-        .ok()
-        .filter(|error| error.code.is_some() || error.message.is_some());
-    let Some(ApiError {
-        code,
-        incident_uuid,
-        message,
-        variables,
-    }) = parsed
-    else {
-        return from_http_status(status, format!("GatewayAPI answered HTTP {status}: {}", snippet(body)));
-    };
-    let mut text = message
-        .map(|message| fill(&message, &variables))
-        .unwrap_or_else(|| format!("GatewayAPI answered HTTP {status}"));
-    if let Some(incident) = incident_uuid.filter(|uuid| !uuid.is_empty()) {
-        text = format!("{text} (incident {incident})");
-    }
-    let error = match (status, code.as_deref().map(str::to_ascii_uppercase).as_deref()) {
-        (_, Some("0X0216")) => ConnectorError::usage_limited(text),
-        // Blacklisted recipient, a destination country the account may not
-        // reach, duplicate recipients, filtered content: the request, not
-        // the credentials, is at fault.
-        (_, Some("0X0215" | "0X0217" | "0X0310" | "0X0312" | "0X0220" | "0X0222")) => {
-            ConnectorError::invalid_request(text)
-        }
-        (429, _) => ConnectorError::rate_limited(text),
-        (401 | 403, _) => ConnectorError::unauthorized(text),
-        (400 | 422, _) => ConnectorError::invalid_request(text),
-        (500..=599, _) => ConnectorError::general(text).retryable(true),
-        _ => ConnectorError::general(text),
-    };
-    let error = error.http_status(status);
-    match code {
-        Some(code) => error.provider_code(code),
-        None => error,
-    }
+/// Maps a GatewayAPI error body to a connector error carrying its code.
+fn api_error(response: &HttpResponse, error: ApiError) -> ConnectorError {
+    let incident = error
+        .incident_uuid
+        .filter(|id| !id.is_empty())
+        .map(|id| format!("incident {id}"));
+    let message = error.message.map(|message| fill(&message, &error.variables));
+    let refusal = ProviderError::new("GatewayAPI", response)
+        .code(error.code)
+        .note(incident);
+    refusal
+        .message(message)
+        .classify(|code| match code?.to_ascii_uppercase().as_str() {
+            "0X0216" => Some(Kind::UsageLimited),
+            // Blacklisted recipient, a destination country the account may not
+            // reach, duplicate recipients, filtered content: the request, not
+            // the credentials, is at fault.
+            "0X0215" | "0X0217" | "0X0310" | "0X0312" | "0X0220" | "0X0222" => Some(Kind::InvalidRequest),
+            _ => None,
+        })
 }
 
-smshost_sdk::export_connector!(GatewayApi);
+smshost_sdk::export_connector!(GatewayApi, logo = "logo.svg");
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn outcome(status: u16, body: &str) -> Result<Receipt, ConnectorError> {
+        super::outcome(&HttpResponse::new(status, body))
+    }
+
+    fn api_error(status: u16, body: &str) -> ConnectorError {
+        outcome(status, body).unwrap_err()
+    }
 
     fn config(endpoint: Option<&str>) -> Config {
         Config {
@@ -262,7 +164,7 @@ mod tests {
             client_ip: None,
         };
         assert_eq!(
-            body(&config(None), "Hello World", msisdn(&message).unwrap()).to_string(),
+            body(&config(None), "Hello World", message.to_number().unwrap()).to_string(),
             r#"{"sender":"ExampleSMS","message":"Hello World","recipients":[{"msisdn":4512345678}]}"#
         );
     }
@@ -274,8 +176,12 @@ mod tests {
             config(Some(" https://gatewayapi.eu/rest/mtsms ")).endpoint(),
             "https://gatewayapi.eu/rest/mtsms"
         );
-        assert!(GatewayApi::validate(&config(Some("https://gatewayapi.eu/rest/mtsms"))).is_ok());
-        assert!(GatewayApi::validate(&config(Some("http://127.0.0.1:8080/rest/mtsms"))).is_ok());
+        let checked = |endpoint: &str| {
+            let config = serde_json::json!({"endpoint": endpoint, "apiToken": "t", "sender": "S"});
+            smshost_sdk::config::checked::<GatewayApi>(&config.to_string()).map(drop)
+        };
+        assert!(checked("https://gatewayapi.eu/rest/mtsms").is_ok());
+        assert!(checked("http://127.0.0.1:8080/rest/mtsms").is_ok());
         for bad in [
             "",
             "gatewayapi.com/rest/mtsms",
@@ -283,7 +189,7 @@ mod tests {
             "https://",
             "https://u:p@gatewayapi.com/",
         ] {
-            let error = GatewayApi::validate(&config(Some(bad))).unwrap_err();
+            let error = checked(bad).unwrap_err();
             assert_eq!(error.code, ErrorCode::InvalidConfig, "{bad}");
             assert!(error.message.contains("`endpoint`"), "{bad}: {}", error.message);
         }

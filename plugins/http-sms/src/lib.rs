@@ -1,12 +1,7 @@
-//! HTTP SMS: hands each message to the operator's own HTTP endpoint, which
-//! delivers it however it likes. Compatible with Logto's `http-sms` connector.
-//!
-//! `POST {endpoint}` with JSON `{"to", "type", "payload", "ip"?}` and, when
-//! configured, the `Authorization` header value verbatim. Any 2xx is success.
+#![doc = include_str!("../README.md")]
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
-use smshost_sdk::config::require_non_empty;
+use serde_json::{Map, Value};
 use smshost_sdk::prelude::*;
 
 /// The connector's config (Logto's fields).
@@ -52,36 +47,19 @@ pub struct HttpSms;
 impl Connector for HttpSms {
     type Config = Config;
 
-    fn metadata() -> ConnectorMetadata {
-        ConnectorMetadata {
-            id: "http-sms".into(),
-            name: "HTTP SMS".into(),
-            description: "Send SMS via an HTTP call to your own endpoint.".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            config_schema: json!({
-                "$schema": "https://json-schema.org/draft/2020-12/schema",
-                "type": "object",
-                "required": ["endpoint"],
-                "properties": {
-                    "endpoint": {"type": "string", "format": "uri", "description": "URL that receives the message as JSON."},
-                    "authorization": {"type": "string", "writeOnly": true, "description": "Authorization header value, sent verbatim."},
-                    "phoneFormat": {"enum": ["e164", "digits"], "default": "e164", "description": "`to` as +4520123456 (e164) or 4520123456 (digits, as Logto sends it)."}
-                }
-            })
-            .to_string(),
-            network_hosts: vec![NetworkHost::ConfigUrl("endpoint".into())],
-            uses_templates: false,
-        }
-    }
-
-    fn validate(config: &Config) -> Result<(), ConnectorError> {
-        require_non_empty("endpoint", &config.endpoint)?;
-        if !(config.endpoint.starts_with("https://") || config.endpoint.starts_with("http://")) {
-            return Err(ConnectorError::invalid_config(
-                "invalid config: `endpoint` must be an http:// or https:// URL",
-            ));
-        }
-        Ok(())
+    fn metadata() -> Metadata {
+        Metadata::new("http-sms", "HTTP SMS").config_url("endpoint").schema(
+            Schema::object()
+                .string("endpoint", "URL that receives the message as JSON.")
+                .format(Format::Uri)
+                .secret("authorization", "Authorization header value, sent verbatim.")
+                .optional()
+                .choice(
+                    "phoneFormat",
+                    &["e164", "digits"],
+                    "`to` as +4520123456 (e164) or 4520123456 (digits, as Logto sends it).",
+                ),
+        )
     }
 
     fn send(config: Config, message: &Message) -> Result<Receipt, ConnectorError> {
@@ -104,4 +82,4 @@ impl Connector for HttpSms {
     }
 }
 
-smshost_sdk::export_connector!(HttpSms);
+smshost_sdk::export_connector!(HttpSms, logo = "logo.svg");

@@ -1,43 +1,20 @@
-//! SMS Aero API v2: send one SMS.
-//!
-//! `POST https://gate.smsaero.ru/v2/sms/send` with HTTP Basic auth
-//! (`email:apiKey`) and a JSON body `{"number": 79031234567, "sign": …, "text": …}`.
-//! SMS Aero answers `{"success": true, "data": {"id": …}, "message": null}`,
-//! or `{"success": false, "data": …, "message": "<why>"}` (sometimes with
-//! HTTP 200), or one of the legacy bodies `{"result": "reject", "reason": …}`
-//! and `{"result": "no credits"}` that its official SDKs still handle.
-//!
-//! Beyond Logto's connector: the `success` flag is checked (Logto treats any
-//! 2xx as sent), SMS Aero's own message reaches the caller, `number` is the
-//! JSON integer the official Python SDK sends, and the usage type falls back
-//! to the `Generic` template like every other connector.
+#![doc = include_str!("../README.md")]
 
 use serde::Deserialize;
 use serde_json::{Value, json};
-use smshost_sdk::config::require_non_empty;
-use smshost_sdk::error::from_http_status;
-use smshost_sdk::http::snippet;
+use smshost_sdk::json::scalar_text;
 use smshost_sdk::prelude::*;
 
 /// SMS Aero's primary gateway (the SDKs' first choice).
 const SEND_URL: &str = "https://gate.smsaero.ru/v2/sms/send";
 
-/// The connector's config: exactly Logto's fields.
+/// The config: exactly Logto's fields (described in the schema).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Config {
-    /// Account email: the Basic-auth user.
-    pub email: String,
-    /// API key from the SMS Aero cabinet: the Basic-auth password.
-    pub api_key: String,
-    /// Sender name approved in the cabinet, sent as `sign`.
-    pub sender_name: String,
-}
-
-/// A template entry: `{"usageType": "SignIn", "content": "Your code is {{code}}"}`.
-#[derive(Debug, Deserialize)]
-struct Template {
-    content: String,
+    email: String,
+    api_key: String,
+    sender_name: String,
 }
 
 /// Every body shape SMS Aero answers with, v2 and legacy.
@@ -56,47 +33,6 @@ struct AeroResponse {
 /// The SMS Aero connector.
 pub struct SmsAero;
 
-/// Logto's `z.string().email()` rule (zod 3): a dot-atom-ish local part of
-/// `A-Z a-z 0-9 _ ' + - .`, not starting with a dot or ending with `.`/`'`,
-/// no `..`, then `@` and two or more labels, the last one letters only. It
-/// also keeps `:` out, which would split the Basic-auth pair.
-fn is_email(value: &str) -> bool {
-    let Some((local, domain)) = value.split_once('@') else {
-        return false;
-    };
-    if value.contains("..") || local.is_empty() || local.starts_with('.') {
-        return false;
-    }
-    let local_ok = local.chars().all(|c| c.is_ascii_alphanumeric() || "_'+-.".contains(c));
-    let last_ok = local
-        .chars()
-        .last()
-        .is_some_and(|c| c.is_ascii_alphanumeric() || "_+-".contains(c));
-    if !local_ok || !last_ok {
-        return false;
-    }
-    let labels: Vec<&str> = domain.split('.').collect();
-    let Some((top, rest)) = labels.split_last() else {
-        return false;
-    };
-    !rest.is_empty()
-        && top.len() >= 2
-        && top.chars().all(|c| c.is_ascii_alphabetic())
-        && rest.iter().all(|label| {
-            label.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
-                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        })
-}
-
-/// The recipient as the JSON integer SMS Aero's Python SDK sends
-/// (`79031234567`). E.164 has at most 15 digits, well inside `u64`.
-fn number(message: &Message) -> Result<u64, ConnectorError> {
-    message
-        .to_digits()
-        .parse()
-        .map_err(|_| ConnectorError::invalid_request("the recipient is not an E.164 number"))
-}
-
 /// The request body, keys in Logto's order.
 fn body(number: u64, config: &Config, text: &str) -> Value {
     json!({"number": number, "sign": config.sender_name, "text": text})
@@ -105,132 +41,76 @@ fn body(number: u64, config: &Config, text: &str) -> Value {
 impl Connector for SmsAero {
     type Config = Config;
 
-    fn metadata() -> ConnectorMetadata {
-        ConnectorMetadata {
-            id: "smsaero-short-message-service".into(),
-            name: "SMS Aero".into(),
-            description: "SMS Aero sends SMS to Russia and CIS countries through its v2 HTTP API.".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            config_schema: json!({
-                "$schema": "https://json-schema.org/draft/2020-12/schema",
-                "type": "object",
-                "required": ["email", "apiKey", "senderName", "templates"],
-                "properties": {
-                    "email": {"type": "string", "format": "email", "description": "The SMS Aero account's email (Basic-auth user)."},
-                    "apiKey": {"type": "string", "writeOnly": true, "description": "API key from smsaero.ru/cabinet/settings/apikey."},
-                    "senderName": {"type": "string", "description": "An approved sender name, sent as `sign` (e.g. SMS Aero)."},
-                    "templates": {"type": "array", "items": {"type": "object", "required": ["usageType", "content"],
-                        "properties": {"usageType": {"type": "string"}, "content": {"type": "string"}, "locale": {"type": "string"}}}}
-                }
-            })
-            .to_string(),
-            network_hosts: vec![NetworkHost::Origin("https://gate.smsaero.ru".into())],
-            uses_templates: true,
-        }
-    }
-
-    fn validate(config: &Config) -> Result<(), ConnectorError> {
-        require_non_empty("email", &config.email)?;
-        require_non_empty("apiKey", &config.api_key)?;
-        require_non_empty("senderName", &config.sender_name)?;
-        if !is_email(config.email.trim()) {
-            return Err(ConnectorError::invalid_config(
-                "invalid config: `email` must be an email address (the SMS Aero account's login)",
-            ));
-        }
-        Ok(())
+    fn metadata() -> Metadata {
+        let schema = Schema::object()
+            .string("email", "The SMS Aero account's email (Basic-auth user).")
+            .format(Format::Email)
+            .secret("apiKey", "API key from smsaero.ru/cabinet/settings/apikey.")
+            .string("senderName", "An approved sender name, sent as `sign`.")
+            .templates(Templates::text());
+        Metadata::new("smsaero-short-message-service", "SMS Aero")
+            .origin("https://gate.smsaero.ru")
+            .schema(schema)
     }
 
     fn send(config: Config, message: &Message) -> Result<Receipt, ConnectorError> {
-        let template: Template = message.template()?;
-        let number = number(message)?;
+        let template: TextTemplate = message.template()?;
+        // The recipient as the JSON integer SMS Aero's Python SDK sends.
+        let number = message.to_number()?;
         let response = HttpRequest::post(SEND_URL)
             .basic_auth(config.email.trim(), &config.api_key)
             .header("Accept", "application/json")
             .json(&body(number, &config, &template.content))
             .send()?;
-        outcome(response.status, &response.text())
+        outcome(&response)
     }
 }
 
 /// Reads SMS Aero's answer: a receipt only for HTTP 2xx with `success: true`.
-fn outcome(status: u16, body: &str) -> Result<Receipt, ConnectorError> {
-    let Ok(parsed) = serde_json::from_str::<AeroResponse>(body) else {
-        let text = format!("SMS Aero answered HTTP {status}: {}", snippet(body));
-        return Err(if (200..300).contains(&status) {
-            ConnectorError::invalid_response(text).http_status(status)
-        } else {
-            from_http_status(status, text)
-        });
-    };
-    if (200..300).contains(&status) && parsed.success == Some(true) {
-        let data = &parsed.data;
-        let id = match data.get("id") {
-            Some(Value::Number(id)) => id.to_string(),
-            Some(Value::String(id)) if !id.is_empty() => id.clone(),
-            _ => {
-                return Err(ConnectorError::invalid_response(format!(
-                    "SMS Aero reported success without a message id: {}",
-                    snippet(body)
-                ))
-                .http_status(status));
-            }
-        };
-        let mut receipt = Receipt::new(Some(id));
-        for key in ["extendStatus", "status", "cost", "channel"] {
-            match data.get(key) {
-                Some(Value::String(value)) => receipt = receipt.with(key, value),
-                Some(value @ Value::Number(_)) => receipt = receipt.with(key, value),
-                _ => {}
-            }
-        }
-        return Ok(receipt);
+fn outcome(response: &HttpResponse) -> Result<Receipt, ConnectorError> {
+    let answer: AeroResponse = response.read_json()?;
+    if !(response.is_success() && answer.success == Some(true)) {
+        return Err(aero_error(response, answer));
     }
-    Err(aero_error(status, parsed))
+    let id = answer.data.get("id").and_then(scalar_text).filter(|id| !id.is_empty());
+    let id = id.ok_or_else(|| response.unexpected("SMS Aero reported success without a message id"))?;
+    let facts = ["extendStatus", "status", "cost", "channel"];
+    Ok(facts.iter().fold(Receipt::new(Some(id)), |receipt, key| {
+        receipt.with_some(key, answer.data.get(key).and_then(scalar_text))
+    }))
 }
 
 /// Maps a refusal to a connector error carrying SMS Aero's own words.
-fn aero_error(status: u16, response: AeroResponse) -> ConnectorError {
-    let no_credits = response.result.as_deref() == Some("no credits");
-    let mut text = response
-        .message
-        .filter(|message| !message.trim().is_empty())
-        .or(response.reason)
-        .or(response.result)
-        .unwrap_or_else(|| format!("SMS Aero refused the message (HTTP {status})"));
+fn aero_error(response: &HttpResponse, answer: AeroResponse) -> ConnectorError {
+    let no_credits = answer.result.as_deref() == Some("no credits");
     // Validation failures list the offending fields: {"number": ["…"]}.
-    if let Value::Object(fields) = &response.data {
-        let details: Vec<String> = fields
-            .iter()
-            .filter_map(|(field, problems)| {
-                let problems: Vec<&str> = match problems {
-                    Value::Array(list) => list.iter().filter_map(Value::as_str).collect(),
-                    Value::String(one) => vec![one.as_str()],
-                    _ => return None,
-                };
-                (!problems.is_empty()).then(|| format!("{field}: {}", problems.join(" ")))
-            })
-            .collect();
-        if !details.is_empty() {
-            text = format!("{text} ({})", details.join("; "));
-        }
-    }
-    let error = match status {
-        _ if no_credits => ConnectorError::usage_limited(text),
-        401 | 403 => ConnectorError::unauthorized(text),
-        429 => ConnectorError::rate_limited(text),
-        500..=599 => ConnectorError::general(text).retryable(true),
-        400 | 422 => ConnectorError::invalid_request(text),
-        _ => ConnectorError::general(text),
-    };
-    error.http_status(status)
+    let fields = answer.data.as_object().into_iter().flatten();
+    let details: Vec<String> = fields
+        .filter_map(|(field, problems)| {
+            let problems: Vec<&str> = match problems {
+                Value::Array(list) => list.iter().filter_map(Value::as_str).collect(),
+                Value::String(one) => vec![one.as_str()],
+                _ => return None,
+            };
+            (!problems.is_empty()).then(|| format!("{field}: {}", problems.join(" ")))
+        })
+        .collect();
+    let message = answer.message.filter(|message| !message.trim().is_empty());
+    ProviderError::new("SMS Aero", response)
+        .message(message.or(answer.reason).or(answer.result))
+        .note((!details.is_empty()).then(|| details.join("; ")))
+        .classify(|_| no_credits.then_some(Kind::UsageLimited))
 }
 
-smshost_sdk::export_connector!(SmsAero);
+smshost_sdk::export_connector!(SmsAero, logo = "logo.svg");
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn outcome(status: u16, body: &str) -> Result<Receipt, ConnectorError> {
+        super::outcome(&HttpResponse::new(status, body))
+    }
 
     fn message(to: &str) -> Message {
         Message {
@@ -253,46 +133,31 @@ mod tests {
     }
 
     #[test]
-    fn emails_follow_logtos_rule() {
-        for good in [
-            "user@example.com",
-            "first.last+otp@mail.example.ru",
-            "o'neil@x-y.io",
-            "a_b-c@d.co",
-        ] {
-            assert!(is_email(good), "{good}");
-        }
-        for bad in [
-            "",
-            "user",
-            "user@",
-            "@example.com",
-            "user@example",
-            "user@example.c",
-            "us er@example.com",
-            ".user@example.com",
-            "user.@example.com",
-            "a..b@example.com",
-            "a@b@example.com",
-            "user:x@example.com",
-            "user@-example.com",
-            "user@example.c0m",
-            "ü@example.com",
-        ] {
-            assert!(!is_email(bad), "{bad}");
-        }
-        let error = SmsAero::validate(&config("not-an-email")).unwrap_err();
-        assert_eq!(error.code, ErrorCode::InvalidConfig);
-        assert!(error.message.contains("`email`"), "{}", error.message);
-        assert!(SmsAero::validate(&config("admin@smsaero.ru")).is_ok());
-        let mut blank = config("admin@smsaero.ru");
-        blank.sender_name = " ".into();
-        assert!(SmsAero::validate(&blank).unwrap_err().message.contains("senderName"));
+    fn the_email_and_the_sender_are_checked() {
+        let checked = |email: &str, sender: &str| {
+            let config = format!(r#"{{"email": "{email}", "apiKey": "k", "senderName": "{sender}"}}"#);
+            smshost_sdk::config::checked::<SmsAero>(&config)
+                .map(drop)
+                .map_err(|error| error.message)
+        };
+        assert_eq!(checked(" admin@smsaero.ru ", "SMS Aero"), Ok(()));
+        assert_eq!(
+            checked("not-an-email", "SMS Aero"),
+            Err("`email` must be an email address".into())
+        );
+        assert_eq!(
+            checked("user:x@example.com", "SMS Aero"),
+            Err("`email` must be an email address".into())
+        );
+        assert_eq!(
+            checked("admin@smsaero.ru", " "),
+            Err("`senderName` must not be empty".into())
+        );
     }
 
     #[test]
     fn body_sends_number_as_an_integer() {
-        let number = number(&message("+79031234567")).unwrap();
+        let number = message("+79031234567").to_number().unwrap();
         assert_eq!(
             body(number, &config("a@b.ru"), "Код 123456").to_string(),
             r#"{"number":79031234567,"sign":"SMS Aero","text":"Код 123456"}"#

@@ -1,62 +1,39 @@
-//! Twilio Programmable Messaging: create a Message resource.
-//!
-//! `POST https://api.twilio.com/2010-04-01/Accounts/{AccountSid}/Messages.json`
-//! with HTTP Basic auth (`AccountSid:AuthToken`) and a form body: `To`
-//! (E.164), `MessagingServiceSid` and/or `From`, `Body`, `RiskCheck`.
-//! Twilio answers 201 with the Message (its `sid` is the receipt id), or 4xx
-//! with `{"code", "message", "more_info", "status"}`.
-//!
-//! Beyond Logto's connector: an optional sender (`from`: a Twilio number or
-//! an alphanumeric sender id, Logto issue #8045) and an optional `apiHost`
-//! for Twilio's regional edges (`api.dublin.ie1.twilio.com`, #9611); Twilio's
-//! own error code and message reach the caller instead of a raw body.
+#![doc = include_str!("../README.md")]
 
 use serde::Deserialize;
-use serde_json::json;
-use smshost_sdk::config::require_non_empty;
-use smshost_sdk::http::snippet;
 use smshost_sdk::prelude::*;
 
-const DEFAULT_API_HOST: &str = "api.twilio.com";
-
-/// The connector's config: Logto's fields plus `from` and `apiHost`.
+/// The config: Logto's fields plus `from` and `apiHost` (described in the schema).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Config {
-    /// Account SID (`AC…`): the URL's account and the Basic-auth user.
     #[serde(rename = "accountSID")]
-    pub account_sid: String,
-    /// Auth token: the Basic-auth password.
-    pub auth_token: String,
-    /// Messaging Service SID (`MG…`), sent as `MessagingServiceSid`.
+    account_sid: String,
+    auth_token: String,
     #[serde(rename = "fromMessagingServiceSID", default)]
-    pub messaging_service_sid: Option<String>,
-    /// Sender: a Twilio number in E.164 or an alphanumeric sender id.
+    messaging_service_sid: Option<String>,
     #[serde(default)]
-    pub from: Option<String>,
-    /// Sends `RiskCheck=disable` when true.
+    from: Option<String>,
     #[serde(default)]
-    pub disable_risk_check: bool,
-    /// API host for a regional edge, e.g. `api.dublin.ie1.twilio.com`.
+    disable_risk_check: bool,
     #[serde(default)]
-    pub api_host: Option<String>,
+    api_host: Option<String>,
+}
+
+/// An optional text field, `None` when blank.
+fn given(field: &Option<String>) -> Option<&str> {
+    field.as_deref().map(str::trim).filter(|text| !text.is_empty())
 }
 
 impl Config {
+    /// `https://api.twilio.com` or the regional edge named by `apiHost`.
     fn api_base(&self) -> String {
-        let host = self.api_host.as_deref().map(str::trim).filter(|host| !host.is_empty());
-        match host {
+        match given(&self.api_host) {
             Some(url) if url.contains("://") => url.trim_end_matches('/').to_string(),
             Some(host) => format!("https://{}", host.trim_end_matches('/')),
-            None => format!("https://{DEFAULT_API_HOST}"),
+            None => "https://api.twilio.com".to_string(),
         }
     }
-}
-
-/// A template entry: `{"usageType": "SignIn", "content": "Your code is {{code}}"}`.
-#[derive(Debug, Deserialize)]
-struct Template {
-    content: String,
 }
 
 /// Twilio's error body.
@@ -66,7 +43,7 @@ struct TwilioError {
     message: Option<String>,
 }
 
-/// The parts of the Message resource worth a receipt.
+/// The parts of the created Message resource worth a receipt.
 #[derive(Debug, Deserialize)]
 struct TwilioMessage {
     sid: String,
@@ -77,6 +54,8 @@ struct TwilioMessage {
 /// The Twilio connector.
 pub struct Twilio;
 
+/// SIDs go into the URL path and the form: letters and digits only, so
+/// nothing can walk that path elsewhere.
 fn is_sid(value: &str) -> bool {
     !value.is_empty() && value.chars().all(|c| c.is_ascii_alphanumeric())
 }
@@ -84,149 +63,90 @@ fn is_sid(value: &str) -> bool {
 impl Connector for Twilio {
     type Config = Config;
 
-    fn metadata() -> ConnectorMetadata {
-        ConnectorMetadata {
-            id: "twilio-short-message-service".into(),
-            name: "Twilio SMS".into(),
-            description: "Twilio provides programmable communication tools for phone calls and messages.".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            config_schema: json!({
-                "$schema": "https://json-schema.org/draft/2020-12/schema",
-                "type": "object",
-                "required": ["accountSID", "authToken", "templates"],
-                "properties": {
-                    "accountSID": {"type": "string", "description": "Account SID (AC…)."},
-                    "authToken": {"type": "string", "writeOnly": true, "description": "Auth token."},
-                    "fromMessagingServiceSID": {"type": "string", "description": "Messaging Service SID (MG…). Required unless `from` is set."},
-                    "from": {"type": "string", "description": "Sender: a Twilio number (+E.164) or an alphanumeric sender id (≤ 11 characters)."},
-                    "disableRiskCheck": {"type": "boolean", "default": false},
-                    "apiHost": {"type": "string", "description": "Regional API host, e.g. api.dublin.ie1.twilio.com (default api.twilio.com)."},
-                    "templates": {"type": "array", "items": {"type": "object", "required": ["usageType", "content"],
-                        "properties": {"usageType": {"type": "string"}, "content": {"type": "string"}, "locale": {"type": "string"}}}}
-                }
-            })
-            .to_string(),
-            network_hosts: vec![
-                NetworkHost::Origin("https://api.twilio.com".into()),
-                NetworkHost::Origin("https://*.twilio.com".into()),
-            ],
-            uses_templates: true,
-        }
+    fn metadata() -> Metadata {
+        let schema = Schema::object()
+            .string("accountSID", "Account SID (AC…).")
+            .secret("authToken", "Auth token.")
+            .string("fromMessagingServiceSID", "Messaging Service SID (MG…).")
+            .optional()
+            .string("from", "Sender: a Twilio number or alphanumeric id.")
+            .optional()
+            .boolean("disableRiskCheck", "Sends RiskCheck=disable.")
+            .string("apiHost", "Regional host, e.g. api.dublin.ie1.twilio.com.")
+            .optional()
+            .templates(Templates::text());
+        Metadata::new("twilio-short-message-service", "Twilio SMS")
+            .origin("https://api.twilio.com")
+            .origin("https://*.twilio.com")
+            .schema(schema)
     }
 
     fn validate(config: &Config) -> Result<(), ConnectorError> {
-        require_non_empty("accountSID", &config.account_sid)?;
-        require_non_empty("authToken", &config.auth_token)?;
-        // The SID goes into the URL path; anything but letters and digits
-        // could walk that path elsewhere.
-        if !is_sid(&config.account_sid) {
-            return Err(ConnectorError::invalid_config(
-                "invalid config: `accountSID` must be letters and digits (AC…)",
-            ));
-        }
-        let service = config.messaging_service_sid.as_deref().filter(|sid| !sid.is_empty());
-        let from = config.from.as_deref().filter(|from| !from.is_empty());
-        if service.is_none() && from.is_none() {
-            return Err(ConnectorError::invalid_config(
-                "invalid config: set `fromMessagingServiceSID` or `from` (a sender number or id)",
-            ));
-        }
-        if let Some(sid) = service
-            && !is_sid(sid)
-        {
-            return Err(ConnectorError::invalid_config(
-                "invalid config: `fromMessagingServiceSID` must be letters and digits (MG…)",
-            ));
-        }
-        if let Some(host) = config
-            .api_host
-            .as_deref()
-            .map(str::trim)
-            .filter(|host| !host.is_empty())
-        {
+        let service = given(&config.messaging_service_sid);
+        let bad_host = given(&config.api_host).is_some_and(|host| {
             let bare = host.strip_prefix("https://").unwrap_or(host).trim_end_matches('/');
-            if host.contains("://") && !host.starts_with("https://") || bare.contains(['/', '?', '#', '@', ':']) {
-                return Err(ConnectorError::invalid_config(
-                    "invalid config: `apiHost` must be a host name such as api.dublin.ie1.twilio.com",
-                ));
-            }
-        }
-        Ok(())
+            host.contains("://") && !host.starts_with("https://") || bare.contains(['/', '?', '#', '@', ':'])
+        });
+        let problem = if !is_sid(&config.account_sid) {
+            ("accountSID", "must be letters and digits (AC…)")
+        } else if service.is_none() && given(&config.from).is_none() {
+            ("from", "or `fromMessagingServiceSID` must be set (a sender)")
+        } else if service.is_some_and(|sid| !is_sid(sid)) {
+            ("fromMessagingServiceSID", "must be letters and digits (MG…)")
+        } else if bad_host {
+            ("apiHost", "must be a host name such as api.dublin.ie1.twilio.com")
+        } else {
+            return Ok(());
+        };
+        Err(ConnectorError::invalid_field(problem.0, problem.1))
     }
 
     fn send(config: Config, message: &Message) -> Result<Receipt, ConnectorError> {
-        let template: Template = message.template()?;
-        let url = format!(
-            "{}/2010-04-01/Accounts/{}/Messages.json",
-            config.api_base(),
-            config.account_sid
-        );
-        let mut form: Vec<(&str, &str)> = vec![("To", &message.to)];
-        if let Some(sid) = config.messaging_service_sid.as_deref().filter(|sid| !sid.is_empty()) {
-            form.push(("MessagingServiceSid", sid));
-        }
-        if let Some(from) = config.from.as_deref().filter(|from| !from.is_empty()) {
-            form.push(("From", from));
-        }
-        form.push(("Body", &template.content));
-        form.push((
-            "RiskCheck",
-            if config.disable_risk_check { "disable" } else { "enable" },
-        ));
-
+        let template: TextTemplate = message.template()?;
+        let risk_check = if config.disable_risk_check { "disable" } else { "enable" };
+        let mut form = vec![("To", message.to.as_str())];
+        form.extend(given(&config.messaging_service_sid).map(|sid| ("MessagingServiceSid", sid)));
+        form.extend(given(&config.from).map(|from| ("From", from)));
+        form.extend([("Body", template.content.as_str()), ("RiskCheck", risk_check)]);
+        let (base, account) = (config.api_base(), &config.account_sid);
+        let url = format!("{base}/2010-04-01/Accounts/{account}/Messages.json");
         let response = HttpRequest::post(url)
             .basic_auth(&config.account_sid, &config.auth_token)
             .header("Accept", "application/json")
             .form(&form)
             .send()?;
-        if !response.is_success() {
-            return Err(twilio_error(response.status, &response.text()));
-        }
-        let created: TwilioMessage = response.json()?;
-        let mut summary = Vec::new();
-        if let Some(status) = created.status {
-            summary.push(("status".to_string(), status));
-        }
-        if let Some(segments) = created.num_segments {
-            summary.push(("segments".to_string(), segments));
-        }
-        Ok(Receipt {
-            provider_message_id: Some(created.sid),
-            summary,
-        })
+        let created: TwilioMessage = response.read_json_or(|error| twilio_error(&response, error))?;
+        let receipt = Receipt::new(Some(created.sid)).with_some("status", created.status);
+        Ok(receipt.with_some("segments", created.num_segments))
     }
 }
 
-/// Maps a Twilio error response to a connector error carrying Twilio's code.
-fn twilio_error(status: u16, body: &str) -> ConnectorError {
-    let Ok(TwilioError { code, message }) = serde_json::from_str::<TwilioError>(body) else {
-        return smshost_sdk::error::from_http_status(
-            status,
-            format!("Twilio answered HTTP {status}: {}", snippet(body)),
-        );
-    };
-    let text = message.unwrap_or_else(|| format!("Twilio answered HTTP {status}"));
-    let error = match (status, code) {
-        (429, _) | (_, Some(20429)) => ConnectorError::rate_limited(text),
-        (401 | 403, _) | (_, Some(20003)) => ConnectorError::unauthorized(text),
+/// Maps Twilio's error body to a connector error carrying Twilio's code.
+fn twilio_error(response: &HttpResponse, error: TwilioError) -> ConnectorError {
+    let refusal = ProviderError::new("Twilio", response).code(error.code);
+    refusal.message(error.message).classify(|code| match code? {
+        "20429" => Some(Kind::RateLimited),
+        "20003" => Some(Kind::Unauthorized),
         // Invalid, unroutable, non-mobile or unverified `To` numbers.
-        (_, Some(21211 | 21612 | 21614 | 21608 | 21610)) => ConnectorError::invalid_request(text),
-        (500..=599, _) => ConnectorError::general(text).retryable(true),
-        _ => ConnectorError::general(text),
-    };
-    let error = error.http_status(status);
-    match code {
-        Some(code) => error.provider_code(code),
-        None => error,
-    }
+        "21211" | "21612" | "21614" | "21608" | "21610" => Some(Kind::InvalidRequest),
+        _ => None,
+    })
 }
 
-smshost_sdk::export_connector!(Twilio);
+smshost_sdk::export_connector!(Twilio, logo = "logo.svg");
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use smshost_sdk::ErrorCode;
+
+    fn twilio_error(status: u16, body: &str) -> ConnectorError {
+        HttpResponse::new(status, body)
+            .read_json_or::<TwilioMessage, TwilioError>(|error| {
+                super::twilio_error(&HttpResponse::new(status, body), error)
+            })
+            .unwrap_err()
+    }
 
     #[test]
     fn errors_carry_twilio_codes() {

@@ -32,16 +32,20 @@ fn endpoint(config: &Config) -> String {
 impl Connector for Hostile {
     type Config = Config;
 
-    fn metadata() -> ConnectorMetadata {
-        ConnectorMetadata {
-            id: "hostile".into(),
-            name: "Hostile".into(),
-            description: "Attacks the host: header bombs, floods, huge receipts, terminal injection.".into(),
-            version: "0.0.1".into(),
-            config_schema: r#"{"type":"object","properties":{"mode":{"type":"string"},"apiKey":{"type":"string","writeOnly":true},"endpoint":{"type":"string"},"count":{"type":"integer"}}}"#.into(),
-            network_hosts: vec![NetworkHost::ConfigUrl("endpoint".into())],
-            uses_templates: false,
-        }
+    fn metadata() -> Metadata {
+        let schema = Schema::object()
+            .string("mode", "Which attack to run.")
+            .optional()
+            .secret("apiKey", "A secret the host must never show.")
+            .optional()
+            .string("endpoint", "The declared endpoint.")
+            .optional()
+            .property("count", serde_json::json!({"type": "integer"}))
+            .optional();
+        Metadata::new("hostile", "Hostile")
+            .description("Attacks the host: header bombs, floods, huge receipts, terminal injection.")
+            .config_url("endpoint")
+            .schema(schema)
     }
 
     fn send(config: Config, message: &Message) -> Result<Receipt, ConnectorError> {

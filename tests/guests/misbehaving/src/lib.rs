@@ -26,16 +26,20 @@ pub struct Misbehaving;
 impl Connector for Misbehaving {
     type Config = Config;
 
-    fn metadata() -> ConnectorMetadata {
-        ConnectorMetadata {
-            id: "misbehaving".into(),
-            name: "Misbehaving".into(),
-            description: "Fails in the ways a hostile or buggy plugin would.".into(),
-            version: "0.0.1".into(),
-            config_schema: r#"{"type":"object","properties":{"mode":{"type":"string"},"apiKey":{"type":"string","writeOnly":true},"allowed":{"type":"string"},"target":{"type":"string"}}}"#.into(),
-            network_hosts: vec![NetworkHost::ConfigUrl("allowed".into())],
-            uses_templates: false,
-        }
+    fn metadata() -> Metadata {
+        let schema = Schema::object()
+            .string("mode", "What to do on send.")
+            .optional()
+            .secret("apiKey", "A secret the host must never show.")
+            .optional()
+            .string("allowed", "A declared endpoint.")
+            .optional()
+            .string("target", "A URL the connector did not declare.")
+            .optional();
+        Metadata::new("misbehaving", "Misbehaving")
+            .description("Fails in the ways a hostile or buggy plugin would.")
+            .config_url("allowed")
+            .schema(schema)
     }
 
     fn send(config: Config, message: &Message) -> Result<Receipt, ConnectorError> {
