@@ -52,14 +52,22 @@ async fn check_passes(wasm: PathBuf) {
     assert!(output.status.success(), "{text}");
     assert!(text.contains(" 0 failed"), "{text}");
     assert!(text.contains("PASS  readme"), "{text}");
-    assert!(text.contains("PASS  send with the config to the recording mock"), "{text}");
+    assert!(
+        text.contains("PASS  send with the config to the recording mock"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
 async fn a_rust_scaffold_builds_and_passes_check() {
     let scratch = Scratch::new("rust");
     let dir = scratch.0.join("acme-rust");
-    scaffold("acme-rust", "rust", &dir, &["--sdk", repo().join("sdk").to_str().unwrap()]);
+    scaffold(
+        "acme-rust",
+        "rust",
+        &dir,
+        &["--sdk", repo().join("sdk").to_str().unwrap()],
+    );
     // The workspace's lock pins the same crate versions (cargo drops the
     // rest), so the build needs no new downloads; its own target folder
     // under target/ keeps repeated runs incremental.
@@ -74,7 +82,13 @@ async fn a_rust_scaffold_builds_and_passes_check() {
         .current_dir(&dir)
         .args(["build", "--release", "--target", "wasm32-wasip2", "--target-dir"])
         .arg(&target);
-    for var in ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "RUSTC_WRAPPER", "RUSTC_WORKSPACE_WRAPPER", "CARGO_TARGET_DIR"] {
+    for var in [
+        "RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "RUSTC_WRAPPER",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "CARGO_TARGET_DIR",
+    ] {
         build.env_remove(var);
     }
     tokio::task::spawn_blocking(move || run(&mut build)).await.unwrap();
@@ -83,7 +97,9 @@ async fn a_rust_scaffold_builds_and_passes_check() {
 
 #[tokio::test]
 async fn a_javascript_scaffold_builds_and_passes_check() {
-    let Some(tools) = smshost_tests::built_guest_tools("SMSHOST_JS_TOOLS") else { return };
+    let Some(tools) = smshost_tests::built_guest_tools("SMSHOST_JS_TOOLS") else {
+        return;
+    };
     let scratch = Scratch::new("js");
     let dir = scratch.0.join("acme-js");
     scaffold("acme-js", "js", &dir, &[]);
@@ -100,14 +116,26 @@ async fn a_javascript_scaffold_builds_and_passes_check() {
 
 #[tokio::test]
 async fn a_python_scaffold_builds_and_passes_check() {
-    let Some(componentize_py) = smshost_tests::built_guest_tools("SMSHOST_COMPONENTIZE_PY") else { return };
+    let Some(componentize_py) = smshost_tests::built_guest_tools("SMSHOST_COMPONENTIZE_PY") else {
+        return;
+    };
     let scratch = Scratch::new("python");
     let dir = scratch.0.join("acme-py");
     scaffold("acme-py", "python", &dir, &[]);
     let build_dir = dir.clone();
     tokio::task::spawn_blocking(move || {
         run(Command::new("python3")
-            .args(["build.py", "--src", ".", "--wit", "wit", "--out", "target/acme-py.wasm", "--stubs", "stubs"])
+            .args([
+                "build.py",
+                "--src",
+                ".",
+                "--wit",
+                "wit",
+                "--out",
+                "target/acme-py.wasm",
+                "--stubs",
+                "stubs",
+            ])
             .arg("--componentize-py")
             .arg(&componentize_py)
             .current_dir(&build_dir))
@@ -121,7 +149,10 @@ async fn a_python_scaffold_builds_and_passes_check() {
 #[test]
 fn new_refuses_a_bad_name_and_a_full_folder() {
     let scratch = Scratch::new("refusals");
-    let output = Command::new(CLI).args(["new", "Acme_SMS", "--lang", "js"]).output().unwrap();
+    let output = Command::new(CLI)
+        .args(["new", "Acme_SMS", "--lang", "js"])
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(2), "{}", output_text(&output));
     assert!(output_text(&output).contains("invalid connector name `Acme_SMS`"));
     std::fs::create_dir_all(&scratch.0).unwrap();

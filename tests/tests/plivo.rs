@@ -48,7 +48,11 @@ async fn sends_exactly_what_plivo_expects_and_describes_itself() {
     assert_eq!(plugin.secret_fields(), ["authToken"]);
     let meta = plugin.metadata();
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../plugins/plivo/README.md")).unwrap();
-    assert_eq!(meta.readme.as_deref(), Some(readme.as_str()), "the README is embedded at build time");
+    assert_eq!(
+        meta.readme.as_deref(),
+        Some(readme.as_str()),
+        "the README is embedded at build time"
+    );
     let example = meta.example_config.clone().expect("an example config");
     host.validate_config(&plugin, &ConnectorConfig::from_value(example).unwrap())
         .await
@@ -56,7 +60,10 @@ async fn sends_exactly_what_plivo_expects_and_describes_itself() {
 
     let receipt = send(&host, config()).await.expect("sent");
     assert_eq!(receipt.provider_message_id.as_deref(), Some(PLIVO_MESSAGE_UUID));
-    assert_eq!(receipt.summary.get("status").map(String::as_str), Some("message(s) queued"));
+    assert_eq!(
+        receipt.summary.get("status").map(String::as_str),
+        Some("message(s) queued")
+    );
     assert_eq!(receipt.summary.get("apiId").map(String::as_str), Some(PLIVO_API_ID));
     let requests = mock.requests();
     assert_eq!(requests.len(), 1);
@@ -86,7 +93,9 @@ async fn sends_exactly_what_plivo_expects_and_describes_itself() {
 
 #[tokio::test]
 async fn plivo_errors_become_typed_connector_errors() {
-    let Some((_mock, mode, host)) = setup().await else { return };
+    let Some((_mock, mode, host)) = setup().await else {
+        return;
+    };
 
     let mut wrong = config();
     wrong["authToken"] = json!("not-the-token");
@@ -96,12 +105,40 @@ async fn plivo_errors_become_typed_connector_errors() {
     assert!(error.to_string().contains("401"), "{error}");
 
     let cases = [
-        (Mode::Answer(400, json!({"api_id": PLIVO_API_ID, "error": "invalid dst parameter"})), "invalid_request_parameters", false, Some("invalid dst parameter")),
-        (Mode::Answer(400, json!({"api_id": PLIVO_API_ID, "error": "Insufficient credit in your account"})), "usage_limit_exceeded", false, Some("Insufficient credit")),
-        (Mode::Answer(429, json!({"api_id": PLIVO_API_ID, "error": "too many requests"})), "rate_limit_exceeded", true, Some("too many requests")),
-        (Mode::Answer(500, json!({"api_id": PLIVO_API_ID, "error": "internal error"})), "general", true, Some("internal error")),
+        (
+            Mode::Answer(400, json!({"api_id": PLIVO_API_ID, "error": "invalid dst parameter"})),
+            "invalid_request_parameters",
+            false,
+            Some("invalid dst parameter"),
+        ),
+        (
+            Mode::Answer(
+                400,
+                json!({"api_id": PLIVO_API_ID, "error": "Insufficient credit in your account"}),
+            ),
+            "usage_limit_exceeded",
+            false,
+            Some("Insufficient credit"),
+        ),
+        (
+            Mode::Answer(429, json!({"api_id": PLIVO_API_ID, "error": "too many requests"})),
+            "rate_limit_exceeded",
+            true,
+            Some("too many requests"),
+        ),
+        (
+            Mode::Answer(500, json!({"api_id": PLIVO_API_ID, "error": "internal error"})),
+            "general",
+            true,
+            Some("internal error"),
+        ),
         (Mode::Text(502, "<html>Bad Gateway</html>"), "general", true, None),
-        (Mode::Answer(202, json!({"api_id": PLIVO_API_ID})), "invalid_response", false, Some("message_uuid")),
+        (
+            Mode::Answer(202, json!({"api_id": PLIVO_API_ID})),
+            "invalid_response",
+            false,
+            Some("message_uuid"),
+        ),
         (Mode::Text(202, "queued, probably"), "invalid_response", false, None),
         (Mode::Hang, "general", true, Some("timeout")),
     ];

@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 use smshost::{ConnectorConfig, OutgoingMessage, PhoneNumber, Runtime, UsageType};
 use smshost_tests::mocks::sinch::{SINCH_BATCH_ID, SinchCreds, sinch};
-use smshost_tests::mocks::{ModeCell, Mode};
+use smshost_tests::mocks::{Mode, ModeCell};
 use smshost_tests::{MockServer, built_guest, host_with_overrides, quick_limits, text_templates};
 
 const PLAN: &str = "jd63jf88477ll123ab4567cd89012ef3";
@@ -16,7 +16,12 @@ fn config() -> Value {
 }
 
 fn message() -> OutgoingMessage {
-    OutgoingMessage::new(PhoneNumber::parse("+4520123456").unwrap(), UsageType::Register, "123456").with_locale("en")
+    OutgoingMessage::new(
+        PhoneNumber::parse("+4520123456").unwrap(),
+        UsageType::Register,
+        "123456",
+    )
+    .with_locale("en")
 }
 
 /// The mock for `region`, and a host routing that region's API to it with
@@ -44,14 +49,20 @@ async fn send(host: &Runtime, config: Value) -> smshost::Result<smshost::Receipt
 
 #[tokio::test]
 async fn sends_exactly_what_sinch_expects_and_describes_itself() {
-    let Some((mock, _, host)) = setup("eu").await else { return };
+    let Some((mock, _, host)) = setup("eu").await else {
+        return;
+    };
     let plugin = host.plugin("sinch-sms").unwrap();
     assert_eq!(plugin.label(), "sinch-sms@0.1.0");
     assert_eq!(plugin.contract(), "smshost:connector@0.2.0");
     assert_eq!(plugin.secret_fields(), ["apiToken"]);
     let meta = plugin.metadata();
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../plugins/sinch/README.md")).unwrap();
-    assert_eq!(meta.readme.as_deref(), Some(readme.as_str()), "the README is embedded at build time");
+    assert_eq!(
+        meta.readme.as_deref(),
+        Some(readme.as_str()),
+        "the README is embedded at build time"
+    );
     let example = meta.example_config.clone().expect("an example config");
     host.validate_config(&plugin, &ConnectorConfig::from_value(example).unwrap())
         .await
@@ -67,7 +78,10 @@ async fn sends_exactly_what_sinch_expects_and_describes_itself() {
     assert_eq!(request.path, format!("/xms/v1/{PLAN}/batches"));
     assert_eq!(request.header("host"), Some("eu.sms.api.sinch.com"));
     assert_eq!(request.header("content-type"), Some("application/json"));
-    assert_eq!(request.header("authorization"), Some(format!("Bearer {TOKEN}").as_str()));
+    assert_eq!(
+        request.header("authorization"),
+        Some(format!("Bearer {TOKEN}").as_str())
+    );
     assert_eq!(
         request.json(),
         json!({
@@ -80,7 +94,9 @@ async fn sends_exactly_what_sinch_expects_and_describes_itself() {
 
 #[tokio::test]
 async fn the_default_region_is_us_and_from_is_optional() {
-    let Some((mock, _, host)) = setup("us").await else { return };
+    let Some((mock, _, host)) = setup("us").await else {
+        return;
+    };
     let mut config = config();
     let object = config.as_object_mut().unwrap();
     object.remove("region");
@@ -93,7 +109,9 @@ async fn the_default_region_is_us_and_from_is_optional() {
 
 #[tokio::test]
 async fn sinch_errors_become_typed_connector_errors() {
-    let Some((_mock, mode, host)) = setup("eu").await else { return };
+    let Some((_mock, mode, host)) = setup("eu").await else {
+        return;
+    };
 
     let mut wrong = config();
     wrong["apiToken"] = json!("not-the-token");
@@ -102,10 +120,36 @@ async fn sinch_errors_become_typed_connector_errors() {
     assert!(!error.is_retryable());
 
     let cases = [
-        (Mode::Answer(400, json!({"code": "syntax_invalid_parameter_format", "text": "Parameter 'to' is not valid"})), "invalid_request_parameters", false, Some("syntax_invalid_parameter_format")),
-        (Mode::Answer(403, json!({"code": "blocked_account", "text": "Your account is blocked"})), "authorization_failed", false, Some("blocked")),
-        (Mode::Answer(403, json!({"code": "insufficient_credit", "text": "Out of credit"})), "usage_limit_exceeded", false, Some("Out of credit")),
-        (Mode::Answer(429, json!({"code": "too_many_requests", "text": "Slow down"})), "rate_limit_exceeded", true, Some("Slow down")),
+        (
+            Mode::Answer(
+                400,
+                json!({"code": "syntax_invalid_parameter_format", "text": "Parameter 'to' is not valid"}),
+            ),
+            "invalid_request_parameters",
+            false,
+            Some("syntax_invalid_parameter_format"),
+        ),
+        (
+            Mode::Answer(
+                403,
+                json!({"code": "blocked_account", "text": "Your account is blocked"}),
+            ),
+            "authorization_failed",
+            false,
+            Some("blocked"),
+        ),
+        (
+            Mode::Answer(403, json!({"code": "insufficient_credit", "text": "Out of credit"})),
+            "usage_limit_exceeded",
+            false,
+            Some("Out of credit"),
+        ),
+        (
+            Mode::Answer(429, json!({"code": "too_many_requests", "text": "Slow down"})),
+            "rate_limit_exceeded",
+            true,
+            Some("Slow down"),
+        ),
         (Mode::Text(500, "Internal Server Error"), "general", true, None),
         (Mode::Text(201, "not json"), "invalid_response", false, None),
         (Mode::Hang, "general", true, Some("timeout")),
@@ -124,7 +168,9 @@ async fn sinch_errors_become_typed_connector_errors() {
 
 #[tokio::test]
 async fn invalid_configs_name_the_field() {
-    let Some((_mock, _, host)) = setup("eu").await else { return };
+    let Some((_mock, _, host)) = setup("eu").await else {
+        return;
+    };
     let plugin = host.plugin("sinch-sms").unwrap();
     let mut region = config();
     region["region"] = json!("mars");
@@ -132,7 +178,10 @@ async fn invalid_configs_name_the_field() {
     plan["servicePlanId"] = json!("a/b");
     for (config, field) in [
         (json!({"templates": text_templates()}), "`servicePlanId` is required"),
-        (json!({"servicePlanId": PLAN, "templates": text_templates()}), "`apiToken` is required"),
+        (
+            json!({"servicePlanId": PLAN, "templates": text_templates()}),
+            "`apiToken` is required",
+        ),
         (region, "`region` must be one of us, eu, au, br, ca"),
         (plan, "`servicePlanId` must be letters and digits only"),
     ] {

@@ -141,10 +141,7 @@ pub(crate) async fn run(args: CheckArgs, cache_dir: Option<PathBuf>) -> Result<(
         (Some(config), _) => config,
         (None, Some(example)) => example,
         (None, None) => {
-            list.fail(
-                "send",
-                "no example config and no --config: nothing to send with",
-            );
+            list.fail("send", "no example config and no --config: nothing to send with");
             return list.finish();
         }
     };
@@ -168,7 +165,10 @@ pub(crate) async fn run(args: CheckArgs, cache_dir: Option<PathBuf>) -> Result<(
         }
     };
     if origins.is_empty() {
-        list.warn("network hosts", "the plugin declares none, so it cannot reach a provider");
+        list.warn(
+            "network hosts",
+            "the plugin declares none, so it cannot reach a provider",
+        );
     }
 
     let mock = RecordingMock::start().await?;
@@ -251,10 +251,11 @@ fn check_metadata(list: &mut Checklist, plugin: &Plugin, is_v01: bool) {
             .map_err(|error| format!("`{}`: {error}", display_safe(&meta.version, MAX_SHOWN))),
     );
     match meta.readme.as_deref() {
-        _ if is_v01 => list.warn("readme", "contract 0.1 has no README; build against wit/v0.2 to ship one"),
-        Some(readme) if !readme.trim().is_empty() => {
-            list.pass("readme", format!("{} bytes of Markdown", readme.len()))
-        }
+        _ if is_v01 => list.warn(
+            "readme",
+            "contract 0.1 has no README; build against wit/v0.2 to ship one",
+        ),
+        Some(readme) if !readme.trim().is_empty() => list.pass("readme", format!("{} bytes of Markdown", readme.len())),
         _ => list.fail("readme", "empty: embed the connector's README.md"),
     }
 }
@@ -383,7 +384,12 @@ async fn check_empty_config(
     let Ok(empty) = ConnectorConfig::from_value(Value::Object(empty)) else {
         return;
     };
-    let mut fields: Vec<String> = schema.map(schema_properties).unwrap_or_default().into_iter().map(|(name, _)| name).collect();
+    let mut fields: Vec<String> = schema
+        .map(schema_properties)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
     fields.retain(|name| name != "templates");
     match runtime.validate_config(plugin, &empty).await {
         Ok(()) => list.fail(&what, "it accepted the empty config"),
@@ -439,7 +445,11 @@ fn requests_verdict(requests: &[Recorded], denied: &[String]) -> Result<String, 
     }
     let mut hosts: Vec<String> = requests.iter().map(|request| request.to_string()).collect();
     hosts.dedup();
-    Ok(format!("{} request(s): {}", requests.len(), display_safe(&hosts.join(", "), MAX_SHOWN * 2)))
+    Ok(format!(
+        "{} request(s): {}",
+        requests.len(),
+        display_safe(&hosts.join(", "), MAX_SHOWN * 2)
+    ))
 }
 
 /// What the error-path mock answers, and what a connector should make of it.
@@ -552,11 +562,21 @@ impl RecordingMock {
     }
 
     fn set(&self, answer: MockAnswer) {
-        *self.state.answer.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = answer;
+        *self
+            .state
+            .answer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = answer;
     }
 
     fn take_requests(&self) -> Vec<Recorded> {
-        std::mem::take(&mut *self.state.requests.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
+        std::mem::take(
+            &mut *self
+                .state
+                .requests
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        )
     }
 }
 
@@ -711,9 +731,8 @@ pub(crate) fn init_logging(verbose: u8) {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .with_filter(filter);
-    let denials = DenialLayer.with_filter(
-        tracing_subscriber::filter::Targets::new().with_target("smshost::host", tracing::Level::WARN),
-    );
+    let denials = DenialLayer
+        .with_filter(tracing_subscriber::filter::Targets::new().with_target("smshost::host", tracing::Level::WARN));
     let _ = tracing_subscriber::registry().with(printed).with(denials).try_init();
 }
 
@@ -723,10 +742,24 @@ mod tests {
 
     #[test]
     fn secret_looking_names() {
-        for secret in ["apiKey", "authToken", "accessKeySecret", "password", "api_key", "SECRET"] {
+        for secret in [
+            "apiKey",
+            "authToken",
+            "accessKeySecret",
+            "password",
+            "api_key",
+            "SECRET",
+        ] {
             assert!(looks_secret(secret), "{secret}");
         }
-        for plain in ["accessKeyId", "authId", "sender", "endpoint", "templates", "servicePlanId"] {
+        for plain in [
+            "accessKeyId",
+            "authId",
+            "sender",
+            "endpoint",
+            "templates",
+            "servicePlanId",
+        ] {
             assert!(!looks_secret(plain), "{plain}");
         }
     }

@@ -90,7 +90,10 @@ pub(crate) fn run(args: NewArgs) -> Result<(), String> {
                 ("connector.js", fill(JS_CONNECTOR)),
                 ("README.md", fill(JS_README)),
                 ("package.json", fill(JS_PACKAGE)),
-                ("package-lock.json", JS_LOCK.replace(JS_LOCK_NAME, &format!("\"name\": \"{id}\""))),
+                (
+                    "package-lock.json",
+                    JS_LOCK.replace(JS_LOCK_NAME, &format!("\"name\": \"{id}\"")),
+                ),
                 ("smshost.js", JS_HELPERS.to_string()),
                 ("build.mjs", JS_BUILD.to_string()),
                 ("wit/connector.wit", WIT.to_string()),
@@ -214,8 +217,7 @@ mod tests {
 
     #[test]
     fn the_js_scaffold_pins_the_locked_tools() {
-        let toolchain: serde_json::Value =
-            serde_json::from_str(include_str!("../../../sdk/js/package.json")).unwrap();
+        let toolchain: serde_json::Value = serde_json::from_str(include_str!("../../../sdk/js/package.json")).unwrap();
         let scaffold: serde_json::Value = serde_json::from_str(JS_PACKAGE).unwrap();
         assert_eq!(scaffold["devDependencies"], toolchain["devDependencies"]);
     }
