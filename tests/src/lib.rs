@@ -230,3 +230,33 @@ pub fn output_text(output: &Output) -> String {
         String::from_utf8_lossy(&output.stderr)
     )
 }
+
+/// A component `./test.sh` builds outside cargo (the JavaScript and Python
+/// connectors), named by the environment variable `var`; `None`, with a
+/// note on stderr, when the variable is unset (plain `cargo test`).
+pub fn built_guest(var: &str) -> Option<PathBuf> {
+    match std::env::var_os(var) {
+        Some(path) => {
+            let path = PathBuf::from(path);
+            assert!(path.is_file(), "{var}={} is not a file", path.display());
+            Some(path)
+        }
+        None => {
+            eprintln!("skipped: {var} is not set (./test.sh builds the component and sets it)");
+            None
+        }
+    }
+}
+
+/// A tool `./test.sh` installs (the JavaScript tools folder, the
+/// componentize-py binary), named by the environment variable `var`;
+/// `None`, with a note on stderr, when it is unset.
+pub fn built_guest_tools(var: &str) -> Option<PathBuf> {
+    match std::env::var_os(var) {
+        Some(path) => Some(PathBuf::from(path)),
+        None => {
+            eprintln!("skipped: {var} is not set (./test.sh installs the tool and sets it)");
+            None
+        }
+    }
+}

@@ -6,6 +6,8 @@
 pub mod aliyun;
 pub mod gatewayapi;
 pub mod http_sms;
+pub mod plivo;
+pub mod sinch;
 pub mod smsaero;
 pub mod tencent;
 pub mod twilio;
@@ -31,6 +33,8 @@ pub enum Mode {
     Succeed,
     /// This status and JSON body.
     Answer(u16, Value),
+    /// This status and a body that is not JSON (an unreadable answer).
+    Text(u16, &'static str),
     /// Never answer (until the client gives up).
     Hang,
 }
@@ -101,12 +105,23 @@ pub fn json_response(status: u16, body: Value) -> Response {
         .into_response()
 }
 
+/// A `text/plain` response with this status.
+pub fn text_response(status: u16, body: &'static str) -> Response {
+    (
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        [(header::CONTENT_TYPE, "text/plain")],
+        body,
+    )
+        .into_response()
+}
+
 /// Answers per the mock's [`Mode`], `success` for [`Mode::Succeed`].
 pub async fn apply_mode(mode: &ModeCell, success: impl FnOnce() -> Response) -> Response {
     let mode = mode.lock().expect("mode lock").clone();
     match mode {
         Mode::Succeed => success(),
         Mode::Answer(status, body) => json_response(status, body),
+        Mode::Text(status, body) => text_response(status, body),
         Mode::Hang => {
             tokio::time::sleep(Duration::from_secs(3600)).await;
             json_response(500, json!({}))

@@ -63,6 +63,11 @@ enum Command {
     },
     /// Send one SMS with a config file and print the receipt (JSON).
     Send(Box<SendArgs>),
+    /// Run the conformance checklist on a plugin: contract, metadata, config
+    /// schema, validation, and sends to a recording mock that fails on purpose.
+    Check(crate::check::CheckArgs),
+    /// Create a new connector project that builds and passes `smshost check`.
+    New(crate::scaffold::NewArgs),
     /// Run the daemon: admin API, store, rate limits, hot reload.
     Serve(Box<ServeArgs>),
     /// Manage API tokens in the store (works while the daemon runs).
@@ -228,8 +233,11 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     // The daemon starts logging once its settings (which may name the
     // format) are read.
-    if !matches!(cli.command, Command::Serve(_)) {
-        init_logging(cli.verbose, None);
+    match cli.command {
+        Command::Serve(_) => {}
+        // The check also listens for the host's denied-request warnings.
+        Command::Check(_) => crate::check::init_logging(cli.verbose),
+        _ => init_logging(cli.verbose, None),
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
@@ -296,6 +304,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Plugins { dir } => list(builder, dir.as_deref().unwrap_or(&plugin_dir)).await,
         Command::Inspect { plugin } => inspect(builder, &plugin_dir, &plugin).await,
         Command::Send(args) => send(builder, &plugin_dir, *args).await,
+        Command::Check(args) => crate::check::run(args, cli.cache_dir)
+            .await
+            .map_err(|line| Failure { exit: 1, line }),
+        Command::New(args) => crate::scaffold::run(args).map_err(Failure::usage),
         Command::Serve(args) => {
             let ServeArgs {
                 listen,

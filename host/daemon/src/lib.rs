@@ -19,6 +19,7 @@
 mod api;
 mod app;
 mod auth;
+mod check;
 mod cli;
 mod client;
 mod console;
@@ -28,6 +29,7 @@ mod limits;
 mod metrics;
 mod pipeline;
 mod reload;
+mod scaffold;
 mod secrets;
 mod server;
 mod settings;
