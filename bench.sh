@@ -9,17 +9,9 @@ cd "$(dirname "$0")"
 rustup target add wasm32-wasip2 >/dev/null
 target="${CARGO_TARGET_DIR:-$PWD/target}"
 
-python_dir="$target/python"
+. tests/guests-outside-cargo.sh
 if [ -z "${SMSHOST_PYTHON_GUEST:-}" ]; then
-  if [ ! -x "$python_dir/venv/bin/componentize-py" ]; then
-    mkdir -p "$python_dir"
-    python3 -m venv "$python_dir/venv"
-    "$python_dir/venv/bin/pip" install --quiet --disable-pip-version-check componentize-py==0.25.1
-  fi
-  (cd examples/python &&
-    "$python_dir/venv/bin/componentize-py" -q -d ../../wit/v0.1 -w sms-connector \
-      componentize http_sms_py -o "$python_dir/python_http_sms.wasm")
-  export SMSHOST_PYTHON_GUEST="$python_dir/python_http_sms.wasm"
+  build_python_example
 fi
 
-cargo bench -p smshost-tests --bench figures "$@"
+cargo bench --workspace --bench figures "$@"

@@ -13,32 +13,13 @@ cd "$(dirname "$0")"
 rustup target add wasm32-wasip2 >/dev/null
 target="${CARGO_TARGET_DIR:-$PWD/target}"
 
-python_dir="$target/python"
-if [ ! -x "$python_dir/venv/bin/componentize-py" ]; then
-  mkdir -p "$python_dir"
-  python3 -m venv "$python_dir/venv"
-  "$python_dir/venv/bin/pip" install --quiet --disable-pip-version-check componentize-py==0.25.1
-fi
-(cd examples/python &&
-  "$python_dir/venv/bin/componentize-py" -q -d ../../wit/v0.1 -w sms-connector \
-    componentize http_sms_py -o "$python_dir/python_http_sms.wasm")
-export SMSHOST_PYTHON_GUEST="$python_dir/python_http_sms.wasm"
+. tests/guests-outside-cargo.sh
+build_python_example
+build_sinch
+build_plivo
 
-# The Sinch connector (plugins/sinch, Python) and the Plivo connector
-# (plugins/plivo, JavaScript), built like an author builds them: the JS
-# tools come from npm, pinned by sdk/js/package-lock.json, into target/js/tools.
-python3 sdk/python/build.py --src plugins/sinch --wit wit/v0.2 --out "$python_dir/sinch.wasm" \
-  --componentize-py "$python_dir/venv/bin/componentize-py"
-export SMSHOST_SINCH_GUEST="$python_dir/sinch.wasm"
-js_dir="$target/js"
-if ! cmp -s sdk/js/package-lock.json "$js_dir/tools/package-lock.json"; then
-  mkdir -p "$js_dir/tools"
-  cp sdk/js/package.json sdk/js/package-lock.json "$js_dir/tools/"
-  (cd "$js_dir/tools" && npm ci --quiet --no-audit --no-fund)
-fi
-node sdk/js/build.mjs --src plugins/plivo --wit wit/v0.2 --out "$js_dir/plivo.wasm" --tools "$js_dir/tools"
-export SMSHOST_PLIVO_GUEST="$js_dir/plivo.wasm"
-export SMSHOST_JS_TOOLS="$js_dir/tools" SMSHOST_COMPONENTIZE_PY="$python_dir/venv/bin/componentize-py"
+# Every test of a component built above runs; none may skip.
+export SMSHOST_TEST_BUILT_GUESTS_REQUIRED=1
 
 cargo test --workspace "$@"
 tests/schemathesis/run.sh

@@ -5,32 +5,19 @@
 
 import {
   ErrorCode,
+  TEMPLATES_SCHEMA,
   basicAuth,
   invalidConfig,
   invalidResponse,
   jsonBody,
+  metadata,
   parseConfig,
   providerError,
   request,
   templateContent,
 } from './smshost.js';
-import { EXAMPLE_CONFIG, README } from './generated.js';
 
 const API = 'https://api.plivo.com';
-
-const TEMPLATE_SCHEMA = {
-  type: 'array',
-  description: 'One entry per usage type; Register, SignIn, ForgotPassword and Generic are required.',
-  items: {
-    type: 'object',
-    required: ['usageType', 'content'],
-    properties: {
-      usageType: { type: 'string' },
-      content: { type: 'string', description: 'The SMS text; `{{code}}` is the one-time code.' },
-      locale: { type: 'string' },
-    },
-  },
-};
 
 const CONFIG_SCHEMA = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
@@ -41,7 +28,7 @@ const CONFIG_SCHEMA = {
     authToken: { type: 'string', writeOnly: true, description: 'Auth token from the Plivo console.' },
     senderId: { type: 'string', description: 'Sender: a Plivo number in E.164 or an alphanumeric sender id (`src`).' },
     powerpackUuid: { type: 'string', description: 'A Powerpack that picks the sender (`powerpack_uuid`), instead of senderId.' },
-    templates: TEMPLATE_SCHEMA,
+    templates: TEMPLATES_SCHEMA,
   },
 };
 
@@ -74,18 +61,14 @@ function plivoError(response) {
 
 export const connector = {
   metadata() {
-    return {
+    return metadata({
       id: 'plivo-sms',
       name: 'Plivo SMS',
       description: 'Sends SMS through the Plivo Message API (written in JavaScript).',
       version: '0.1.0',
-      configSchema: JSON.stringify(CONFIG_SCHEMA),
-      networkHosts: [{ tag: 'origin', val: API }],
-      usesTemplates: true,
-      readme: README,
-      logo: undefined,
-      exampleConfig: EXAMPLE_CONFIG,
-    };
+      configSchema: CONFIG_SCHEMA,
+      origins: [API],
+    });
   },
 
   validateConfig(config) {

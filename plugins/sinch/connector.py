@@ -10,12 +10,13 @@ import re
 from wit_world import exports
 from wit_world.imports import types
 
-from generated import EXAMPLE_CONFIG, README
 from smshost_connector import (
+    TEMPLATES_SCHEMA,
     ErrorCode,
     invalid_config,
     invalid_response,
     json_body,
+    metadata,
     parse_config,
     provider_error,
     request,
@@ -33,19 +34,7 @@ CONFIG_SCHEMA = {
         "apiToken": {"type": "string", "writeOnly": True, "description": "API token of that service plan."},
         "from": {"type": "string", "description": "Sender: a Sinch number in E.164, a short code or an alphanumeric id."},
         "region": {"type": "string", "enum": list(REGIONS), "default": "us", "description": "The API region of the service plan."},
-        "templates": {
-            "type": "array",
-            "description": "One entry per usage type; Register, SignIn, ForgotPassword and Generic are required.",
-            "items": {
-                "type": "object",
-                "required": ["usageType", "content"],
-                "properties": {
-                    "usageType": {"type": "string"},
-                    "content": {"type": "string", "description": "The SMS text; `{{code}}` is the one-time code."},
-                    "locale": {"type": "string"},
-                },
-            },
-        },
+        "templates": TEMPLATES_SCHEMA,
     },
 }
 
@@ -75,17 +64,13 @@ def sinch_error(response):
 
 class Connector(exports.Connector):
     def metadata(self):
-        return types.ConnectorMetadata(
+        return metadata(
             id="sinch-sms",
             name="Sinch SMS",
             description="Sends SMS through the Sinch SMS REST API (written in Python).",
             version="0.1.0",
-            config_schema=json.dumps(CONFIG_SCHEMA),
-            network_hosts=[types.NetworkHost_Origin(f"https://{region}.sms.api.sinch.com") for region in REGIONS],
-            uses_templates=True,
-            readme=README,
-            logo=None,
-            example_config=EXAMPLE_CONFIG,
+            config_schema=CONFIG_SCHEMA,
+            origins=[f"https://{region}.sms.api.sinch.com" for region in REGIONS],
         )
 
     def validate_config(self, config):

@@ -23,6 +23,42 @@
 
 import { send as httpSend } from 'smshost:connector/http@0.2.0';
 import { write as logWrite } from 'smshost:connector/log@0.2.0';
+import { EXAMPLE_CONFIG, README } from './generated.js';
+
+/** The JSON Schema of a `templates` field of text templates: one entry per usage type, `content` holding `{{code}}`. */
+export const TEMPLATES_SCHEMA = Object.freeze({
+  type: 'array',
+  description: 'One entry per usage type; Register, SignIn, ForgotPassword and Generic are required.',
+  items: {
+    type: 'object',
+    required: ['usageType', 'content'],
+    properties: {
+      usageType: { type: 'string' },
+      content: { type: 'string', description: 'The SMS text; `{{code}}` is the one-time code.' },
+      locale: { type: 'string' },
+    },
+  },
+});
+
+/**
+ * The connector's `connector-metadata` record. `configSchema` is an object
+ * (serialised here), `origins` the HTTPS origins it sends to; the README and
+ * example config are the ones build.mjs embedded (generated.js).
+ */
+export function metadata({ id, name, description, version, configSchema, origins, usesTemplates = true, logo }) {
+  return {
+    id,
+    name,
+    description,
+    version,
+    configSchema: JSON.stringify(configSchema),
+    networkHosts: origins.map((origin) => ({ tag: 'origin', val: origin })),
+    usesTemplates,
+    readme: README,
+    logo,
+    exampleConfig: EXAMPLE_CONFIG,
+  };
+}
 
 /** The `error-code` enum of the contract. */
 export const ErrorCode = Object.freeze({

@@ -27,9 +27,44 @@ import json
 import base64
 
 from componentize_py_types import Err
+from generated import EXAMPLE_CONFIG, README
 from wit_world.imports import http, log, types
 
 ErrorCode = types.ErrorCode
+
+#: The JSON Schema of a ``templates`` field of text templates: one entry per
+#: usage type, ``content`` holding ``{{code}}``.
+TEMPLATES_SCHEMA = {
+    "type": "array",
+    "description": "One entry per usage type; Register, SignIn, ForgotPassword and Generic are required.",
+    "items": {
+        "type": "object",
+        "required": ["usageType", "content"],
+        "properties": {
+            "usageType": {"type": "string"},
+            "content": {"type": "string", "description": "The SMS text; `{{code}}` is the one-time code."},
+            "locale": {"type": "string"},
+        },
+    },
+}
+
+
+def metadata(id, name, description, version, config_schema, origins, uses_templates=True, logo=None):
+    """The connector's ``connector-metadata`` record. ``config_schema`` is a
+    dict (serialised here), ``origins`` the HTTPS origins it sends to; the
+    README and example config are the ones build.py embedded (generated.py)."""
+    return types.ConnectorMetadata(
+        id=id,
+        name=name,
+        description=description,
+        version=version,
+        config_schema=json.dumps(config_schema),
+        network_hosts=[types.NetworkHost_Origin(origin) for origin in origins],
+        uses_templates=uses_templates,
+        readme=README,
+        logo=logo,
+        example_config=EXAMPLE_CONFIG,
+    )
 
 
 def connector_error(code, message, provider_code=None, http_status=None, retryable=False):

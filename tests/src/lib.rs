@@ -233,30 +233,91 @@ pub fn output_text(output: &Output) -> String {
 
 /// A component `./test.sh` builds outside cargo (the JavaScript and Python
 /// connectors), named by the environment variable `var`; `None`, with a
-/// note on stderr, when the variable is unset (plain `cargo test`).
+/// note on stderr, when the variable is unset (plain `cargo test`), unless
+/// `./test.sh` asked for every such test to run
+/// (`SMSHOST_TEST_BUILT_GUESTS_REQUIRED`), when an unset variable fails.
 pub fn built_guest(var: &str) -> Option<PathBuf> {
-    match std::env::var_os(var) {
-        Some(path) => {
-            let path = PathBuf::from(path);
-            assert!(path.is_file(), "{var}={} is not a file", path.display());
-            Some(path)
-        }
-        None => {
-            eprintln!("skipped: {var} is not set (./test.sh builds the component and sets it)");
-            None
-        }
-    }
+    let path = built_by_test_sh(var, "builds the component")?;
+    assert!(path.is_file(), "{var}={} is not a file", path.display());
+    Some(path)
 }
 
 /// A tool `./test.sh` installs (the JavaScript tools folder, the
-/// componentize-py binary), named by the environment variable `var`;
-/// `None`, with a note on stderr, when it is unset.
+/// componentize-py binary), named by the environment variable `var`, under
+/// the same rule as [`built_guest`].
 pub fn built_guest_tools(var: &str) -> Option<PathBuf> {
-    match std::env::var_os(var) {
-        Some(path) => Some(PathBuf::from(path)),
-        None => {
-            eprintln!("skipped: {var} is not set (./test.sh installs the tool and sets it)");
-            None
+    built_by_test_sh(var, "installs the tool")
+}
+
+fn built_by_test_sh(var: &str, what: &str) -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os(var) {
+        return Some(PathBuf::from(path));
+    }
+    assert!(
+        std::env::var_os("SMSHOST_TEST_BUILT_GUESTS_REQUIRED").is_none(),
+        "{var} is not set, yet SMSHOST_TEST_BUILT_GUESTS_REQUIRED is (./test.sh {what} and sets it)"
+    );
+    eprintln!("skipped: {var} is not set (./test.sh {what} and sets it)");
+    None
+}
+
+/// What a connector outside the Rust workspace (JavaScript, Python) must
+/// say of itself: its label, contract 0.2, its secret fields, the README of
+/// its folder in `plugins/` embedded at build time, and an example config
+/// that its own validation accepts.
+pub async fn assert_describes_itself(host: &Runtime, id: &str, label: &str, secrets: &[&str]) {
+    let plugin = host.plugin(id).expect("the plugin is loaded");
+    assert_eq!(plugin.label(), label);
+    assert_eq!(plugin.contract(), "smshost:connector@0.2.0");
+    assert_eq!(plugin.secret_fields(), secrets);
+    let meta = plugin.metadata();
+    let folder = id.strip_suffix("-sms").unwrap_or(id);
+    let readme = std::fs::read_to_string(format!("{}/../plugins/{folder}/README.md", env!("CARGO_MANIFEST_DIR")))
+        .expect("the plugin's README");
+    assert_eq!(
+        meta.readme.as_deref(),
+        Some(readme.as_str()),
+        "the README is embedded at build time"
+    );
+    let example = meta.example_config.clone().expect("an example config");
+    host.validate_config(&plugin, &smshost::ConnectorConfig::from_value(example).unwrap())
+        .await
+        .expect("the example config is valid");
+}
+
+/// One way a provider fails, and the typed error the connector must turn it
+/// into: error code, whether it is retryable, and text the message carries.
+pub type FailureCase = (mocks::Mode, &'static str, bool, Option<&'static str>);
+
+/// Puts the mock in each failure mode in turn and checks the error `send`
+/// returns; no message may carry `secret`.
+pub async fn assert_failures<F, Fut>(mode: &mocks::ModeCell, cases: Vec<FailureCase>, secret: &str, send: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = smshost::Result<smshost::Receipt>>,
+{
+    for (answer, code, retryable, text) in cases {
+        *mode.lock().unwrap() = answer.clone();
+        let error = send().await.expect_err("the provider failed");
+        assert_eq!(error.code(), code, "{answer:?}: {error}");
+        assert_eq!(error.is_retryable(), retryable, "{answer:?}: {error}");
+        if let Some(text) = text {
+            assert!(error.to_string().contains(text), "{answer:?}: {error}");
         }
+        assert!(!error.to_string().contains(secret), "{error}");
+    }
+}
+
+/// Checks that the plugin `id` refuses each config as `invalid_config`
+/// with a message containing the paired text (the field it names).
+pub async fn assert_config_refusals(host: &Runtime, id: &str, cases: Vec<(serde_json::Value, &str)>) {
+    let plugin = host.plugin(id).expect("the plugin is loaded");
+    for (config, field) in cases {
+        let error = host
+            .validate_config(&plugin, &smshost::ConnectorConfig::from_value(config).unwrap())
+            .await
+            .unwrap_err();
+        assert_eq!(error.code(), "invalid_config", "{error}");
+        assert!(error.to_string().contains(field), "{error}");
     }
 }

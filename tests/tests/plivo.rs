@@ -42,21 +42,7 @@ async fn send(host: &Runtime, config: Value) -> smshost::Result<smshost::Receipt
 #[tokio::test]
 async fn sends_exactly_what_plivo_expects_and_describes_itself() {
     let Some((mock, _, host)) = setup().await else { return };
-    let plugin = host.plugin("plivo-sms").unwrap();
-    assert_eq!(plugin.label(), "plivo-sms@0.1.0");
-    assert_eq!(plugin.contract(), "smshost:connector@0.2.0");
-    assert_eq!(plugin.secret_fields(), ["authToken"]);
-    let meta = plugin.metadata();
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../plugins/plivo/README.md")).unwrap();
-    assert_eq!(
-        meta.readme.as_deref(),
-        Some(readme.as_str()),
-        "the README is embedded at build time"
-    );
-    let example = meta.example_config.clone().expect("an example config");
-    host.validate_config(&plugin, &ConnectorConfig::from_value(example).unwrap())
-        .await
-        .expect("the example config is valid");
+    smshost_tests::assert_describes_itself(&host, "plivo-sms", "plivo-sms@0.1.0", &["authToken"]).await;
 
     let receipt = send(&host, config()).await.expect("sent");
     assert_eq!(receipt.provider_message_id.as_deref(), Some(PLIVO_MESSAGE_UUID));
@@ -142,39 +128,23 @@ async fn plivo_errors_become_typed_connector_errors() {
         (Mode::Text(202, "queued, probably"), "invalid_response", false, None),
         (Mode::Hang, "general", true, Some("timeout")),
     ];
-    for (answer, code, retryable, text) in cases {
-        *mode.lock().unwrap() = answer.clone();
-        let error = send(&host, config()).await.unwrap_err();
-        assert_eq!(error.code(), code, "{answer:?}: {error}");
-        assert_eq!(error.is_retryable(), retryable, "{answer:?}: {error}");
-        if let Some(text) = text {
-            assert!(error.to_string().contains(text), "{answer:?}: {error}");
-        }
-        assert!(!error.to_string().contains(TOKEN), "{error}");
-    }
+    smshost_tests::assert_failures(&mode, cases.into(), TOKEN, || send(&host, config())).await;
 }
 
 #[tokio::test]
 async fn invalid_configs_name_the_field() {
     let Some((_mock, _, host)) = setup().await else { return };
-    let plugin = host.plugin("plivo-sms").unwrap();
     let mut no_sender = config();
     no_sender.as_object_mut().unwrap().remove("senderId");
     let mut bad_id = config();
     bad_id["authId"] = json!("MA../../x");
     let mut token_number = config();
     token_number["authToken"] = json!(42);
-    for (config, field) in [
+    let cases = vec![
         (json!({"templates": text_templates()}), "`authId` is required"),
         (no_sender, "`senderId` or `powerpackUuid` is required"),
         (bad_id, "`authId` must be letters and digits only"),
         (token_number, "`authToken` must be a string"),
-    ] {
-        let error = host
-            .validate_config(&plugin, &ConnectorConfig::from_value(config).unwrap())
-            .await
-            .unwrap_err();
-        assert_eq!(error.code(), "invalid_config", "{error}");
-        assert!(error.to_string().contains(field), "{error}");
-    }
+    ];
+    smshost_tests::assert_config_refusals(&host, "plivo-sms", cases).await;
 }

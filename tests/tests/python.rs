@@ -8,8 +8,7 @@ use smshost_tests::quick_limits;
 
 #[tokio::test]
 async fn python_connector_loads_sends_and_reports_failures() {
-    let Some(guest) = std::env::var_os("SMSHOST_PYTHON_GUEST") else {
-        eprintln!("skipped: SMSHOST_PYTHON_GUEST is not set (./test.sh builds the Python connector and sets it)");
+    let Some(guest) = smshost_tests::built_guest("SMSHOST_PYTHON_GUEST") else {
         return;
     };
     let host = smshost_tests::hardened_test_host(RuntimeBuilder::new().limits(quick_limits()));

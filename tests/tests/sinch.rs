@@ -52,21 +52,7 @@ async fn sends_exactly_what_sinch_expects_and_describes_itself() {
     let Some((mock, _, host)) = setup("eu").await else {
         return;
     };
-    let plugin = host.plugin("sinch-sms").unwrap();
-    assert_eq!(plugin.label(), "sinch-sms@0.1.0");
-    assert_eq!(plugin.contract(), "smshost:connector@0.2.0");
-    assert_eq!(plugin.secret_fields(), ["apiToken"]);
-    let meta = plugin.metadata();
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../plugins/sinch/README.md")).unwrap();
-    assert_eq!(
-        meta.readme.as_deref(),
-        Some(readme.as_str()),
-        "the README is embedded at build time"
-    );
-    let example = meta.example_config.clone().expect("an example config");
-    host.validate_config(&plugin, &ConnectorConfig::from_value(example).unwrap())
-        .await
-        .expect("the example config is valid");
+    smshost_tests::assert_describes_itself(&host, "sinch-sms", "sinch-sms@0.1.0", &["apiToken"]).await;
 
     let receipt = send(&host, config()).await.expect("sent");
     assert_eq!(receipt.provider_message_id.as_deref(), Some(SINCH_BATCH_ID));
@@ -154,16 +140,7 @@ async fn sinch_errors_become_typed_connector_errors() {
         (Mode::Text(201, "not json"), "invalid_response", false, None),
         (Mode::Hang, "general", true, Some("timeout")),
     ];
-    for (answer, code, retryable, text) in cases {
-        *mode.lock().unwrap() = answer.clone();
-        let error = send(&host, config()).await.unwrap_err();
-        assert_eq!(error.code(), code, "{answer:?}: {error}");
-        assert_eq!(error.is_retryable(), retryable, "{answer:?}: {error}");
-        if let Some(text) = text {
-            assert!(error.to_string().contains(text), "{answer:?}: {error}");
-        }
-        assert!(!error.to_string().contains(TOKEN), "{error}");
-    }
+    smshost_tests::assert_failures(&mode, cases.into(), TOKEN, || send(&host, config())).await;
 }
 
 #[tokio::test]
@@ -171,12 +148,11 @@ async fn invalid_configs_name_the_field() {
     let Some((_mock, _, host)) = setup("eu").await else {
         return;
     };
-    let plugin = host.plugin("sinch-sms").unwrap();
     let mut region = config();
     region["region"] = json!("mars");
     let mut plan = config();
     plan["servicePlanId"] = json!("a/b");
-    for (config, field) in [
+    let cases = vec![
         (json!({"templates": text_templates()}), "`servicePlanId` is required"),
         (
             json!({"servicePlanId": PLAN, "templates": text_templates()}),
@@ -184,12 +160,6 @@ async fn invalid_configs_name_the_field() {
         ),
         (region, "`region` must be one of us, eu, au, br, ca"),
         (plan, "`servicePlanId` must be letters and digits only"),
-    ] {
-        let error = host
-            .validate_config(&plugin, &ConnectorConfig::from_value(config).unwrap())
-            .await
-            .unwrap_err();
-        assert_eq!(error.code(), "invalid_config", "{error}");
-        assert!(error.to_string().contains(field), "{error}");
-    }
+    ];
+    smshost_tests::assert_config_refusals(&host, "sinch-sms", cases).await;
 }

@@ -204,9 +204,12 @@ impl RateCounters {
                 .collect()
         };
         for (key, delta) in pending {
+            // The window's start lies in the window; the limit is decided
+            // here, not by the store, so any limit will do.
+            let hits = u32::try_from(delta).unwrap_or(u32::MAX);
             let stored = self
                 .store
-                .add_rate_limit_hits(&key.tenant, &key.counter, key.window_secs, key.start, delta)
+                .add_rate_limit_hits(&key.tenant, &key.counter, key.window_secs, u32::MAX, key.start, hits)
                 .await;
             if let Err(error) = stored {
                 tracing::warn!(%error, "could not write rate-limit counts to the store; retrying");

@@ -342,6 +342,22 @@ pub trait Store: Send + Sync + 'static {
         window_secs: u64,
         limit: u32,
         now_unix: i64,
+    ) -> Result<RateDecision, StoreError> {
+        self.add_rate_limit_hits(tenant, key, window_secs, limit, now_unix, 1)
+            .await
+    }
+
+    /// Adds `hits` to the counter of the window containing `now_unix` in one atomic upsert and
+    /// says whether the total is within `limit` (the write-behind of hits counted in memory adds
+    /// several at once).
+    async fn add_rate_limit_hits(
+        &self,
+        tenant: &str,
+        key: &str,
+        window_secs: u64,
+        limit: u32,
+        now_unix: i64,
+        hits: u32,
     ) -> Result<RateDecision, StoreError>;
 
     /// Whether this process is the store's only writer (SQLite: one daemon per file), so a
@@ -349,17 +365,6 @@ pub trait Store: Send + Sync + 'static {
     fn single_process(&self) -> bool {
         false
     }
-
-    /// Adds `hits` to the counter of the window starting at `window_start` (the write-behind of
-    /// hits counted in memory).
-    async fn add_rate_limit_hits(
-        &self,
-        tenant: &str,
-        key: &str,
-        window_secs: u64,
-        window_start: i64,
-        hits: i64,
-    ) -> Result<(), StoreError>;
 
     /// Claims an idempotency key; exactly one concurrent caller gets `Started`. Rows older than
     /// `ttl_secs` count as absent and are replaced atomically.

@@ -487,51 +487,29 @@ impl Store for PostgresStore {
         tenant: &str,
         key: &str,
         window_secs: u64,
-        window_start: i64,
-        hits: i64,
-    ) -> Result<(), StoreError> {
-        let (start, end) = window_bounds(window_secs, window_start)?;
-        sqlx::query(
-            "INSERT INTO rate_limits (tenant, bucket, window_start, window_end, hits) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (tenant, bucket, window_start) DO UPDATE SET hits = rate_limits.hits + $5",
-        )
-        .bind(tenant)
-        .bind(key)
-        .bind(start)
-        .bind(end)
-        .bind(hits)
-        .execute(&self.pool)
-        .await
-        .map_err(db_err("add_rate_limit_hits"))?;
-        Ok(())
-    }
-
-    async fn hit_rate_limit(
-        &self,
-        tenant: &str,
-        key: &str,
-        window_secs: u64,
         limit: u32,
         now_unix: i64,
+        hits: u32,
     ) -> Result<RateDecision, StoreError> {
         let (start, end) = window_bounds(window_secs, now_unix)?;
         // One statement: the conflicting row is locked for the update, so concurrent hits serialise exactly.
-        let (hits,): (i64,) = sqlx::query_as(
-            "INSERT INTO rate_limits (tenant, bucket, window_start, window_end, hits) VALUES ($1, $2, $3, $4, 1)
-             ON CONFLICT (tenant, bucket, window_start) DO UPDATE SET hits = rate_limits.hits + 1
+        let (total,): (i64,) = sqlx::query_as(
+            "INSERT INTO rate_limits (tenant, bucket, window_start, window_end, hits) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (tenant, bucket, window_start) DO UPDATE SET hits = rate_limits.hits + $5
              RETURNING hits",
         )
         .bind(tenant)
         .bind(key)
         .bind(start)
         .bind(end)
+        .bind(i64::from(hits))
         .fetch_one(&self.pool)
         .await
-        .map_err(db_err("hit_rate_limit"))?;
+        .map_err(db_err("add_rate_limit_hits"))?;
         if self.rate_hits.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
             self.prune_rate_limits(now_unix).await;
         }
-        Ok(rate_decision(hits, limit, end, now_unix))
+        Ok(rate_decision(total, limit, end, now_unix))
     }
 
     async fn begin_idempotent(

@@ -272,6 +272,14 @@ async fn rate_limit_window(h: &Harness) {
         s.hit_rate_limit("acme", "k", 0, 3, 1000).await,
         Err(StoreError::Other(_))
     ));
+    // Several hits at once (a write-behind) add to the same window's count.
+    let d = s
+        .add_rate_limit_hits("acme", "send:+1555", 60, 3, 1030, 2)
+        .await
+        .unwrap();
+    assert!(d.allowed && d.count == 3, "{d:?}");
+    let d = s.hit_rate_limit("acme", "send:+1555", 60, 3, 1079).await.unwrap();
+    assert!(!d.allowed && d.count == 4 && d.retry_after_secs == 1, "{d:?}");
 }
 
 async fn rate_limit_exact_under_concurrency(h: &Harness) {

@@ -6,8 +6,16 @@
 // Failures are thrown `ConnectorError`s (see smshost.js): anything else
 // thrown traps the component.
 
-import { invalidResponse, jsonBody, parseConfig, providerError, request, templateContent } from './smshost.js';
-import { EXAMPLE_CONFIG, README } from './generated.js';
+import {
+  TEMPLATES_SCHEMA,
+  invalidResponse,
+  jsonBody,
+  metadata,
+  parseConfig,
+  providerError,
+  request,
+  templateContent,
+} from './smshost.js';
 
 const API = 'https://api.example.com';
 
@@ -18,15 +26,7 @@ const CONFIG_SCHEMA = {
   properties: {
     apiKey: { type: 'string', writeOnly: true, description: 'API key from the provider console.' },
     sender: { type: 'string', description: 'Sender number (E.164) or alphanumeric id.' },
-    templates: {
-      type: 'array',
-      description: 'One entry per usage type; Register, SignIn, ForgotPassword and Generic are required.',
-      items: {
-        type: 'object',
-        required: ['usageType', 'content'],
-        properties: { usageType: { type: 'string' }, content: { type: 'string' }, locale: { type: 'string' } },
-      },
-    },
+    templates: TEMPLATES_SCHEMA,
   },
 };
 
@@ -36,18 +36,14 @@ function readConfig(text) {
 
 export const connector = {
   metadata() {
-    return {
+    return metadata({
       id: '__ID__',
       name: '__NAME__',
       description: 'Sends SMS through the Example provider API.',
       version: '0.1.0',
-      configSchema: JSON.stringify(CONFIG_SCHEMA),
-      networkHosts: [{ tag: 'origin', val: API }],
-      usesTemplates: true,
-      readme: README,
-      logo: undefined,
-      exampleConfig: EXAMPLE_CONFIG,
-    };
+      configSchema: CONFIG_SCHEMA,
+      origins: [API],
+    });
   },
 
   validateConfig(config) {

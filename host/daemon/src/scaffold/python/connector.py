@@ -12,8 +12,16 @@ import json
 from wit_world import exports
 from wit_world.imports import types
 
-from generated import EXAMPLE_CONFIG, README
-from smshost_connector import invalid_response, json_body, parse_config, provider_error, request, template_content
+from smshost_connector import (
+    TEMPLATES_SCHEMA,
+    invalid_response,
+    json_body,
+    metadata,
+    parse_config,
+    provider_error,
+    request,
+    template_content,
+)
 
 API = "https://api.example.com"
 
@@ -24,15 +32,7 @@ CONFIG_SCHEMA = {
     "properties": {
         "apiKey": {"type": "string", "writeOnly": True, "description": "API key from the provider console."},
         "sender": {"type": "string", "description": "Sender number (E.164) or alphanumeric id."},
-        "templates": {
-            "type": "array",
-            "description": "One entry per usage type; Register, SignIn, ForgotPassword and Generic are required.",
-            "items": {
-                "type": "object",
-                "required": ["usageType", "content"],
-                "properties": {"usageType": {"type": "string"}, "content": {"type": "string"}, "locale": {"type": "string"}},
-            },
-        },
+        "templates": TEMPLATES_SCHEMA,
     },
 }
 
@@ -43,17 +43,13 @@ def read_config(text):
 
 class Connector(exports.Connector):
     def metadata(self):
-        return types.ConnectorMetadata(
+        return metadata(
             id="__ID__",
             name="__NAME__",
             description="Sends SMS through the Example provider API.",
             version="0.1.0",
-            config_schema=json.dumps(CONFIG_SCHEMA),
-            network_hosts=[types.NetworkHost_Origin(API)],
-            uses_templates=True,
-            readme=README,
-            logo=None,
-            example_config=EXAMPLE_CONFIG,
+            config_schema=CONFIG_SCHEMA,
+            origins=[API],
         )
 
     def validate_config(self, config):
