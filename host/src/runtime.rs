@@ -263,12 +263,25 @@ impl Runtime {
         removed
     }
 
-    /// Loads every `*.wasm` file in `dir` (not recursive, in name order).
-    /// A broken file is reported in [`LoadReport::failed`] and skipped.
+    /// Loads every `*.wasm` file in `dir` (not recursive). Files compile
+    /// (or come from the compile cache) in parallel, up to the runtime's
+    /// load slots, then register in name order, so which file keeps a
+    /// contested id does not depend on which finished first. A broken file
+    /// is reported in [`LoadReport::failed`] and skipped.
     pub async fn load_dir(&self, dir: impl AsRef<Path>) -> Result<LoadReport> {
+        let mut compiling = tokio::task::JoinSet::new();
+        for (index, file) in plugin_files(dir.as_ref()).await?.into_iter().enumerate() {
+            let runtime = self.clone();
+            compiling.spawn(async move { (index, runtime.compile_file(&file).await) });
+        }
+        let mut compiled = Vec::with_capacity(compiling.len());
+        while let Some(done) = compiling.join_next().await {
+            compiled.push(done.map_err(|error| Error::Setup(format!("a plugin load task failed: {error}")))?);
+        }
+        compiled.sort_by_key(|(index, _)| *index);
         let mut report = LoadReport::default();
-        for file in plugin_files(dir.as_ref()).await? {
-            match self.load_file(&file).await {
+        for (_, outcome) in compiled {
+            match outcome.and_then(|plugin| self.insert(plugin)) {
                 Ok(plugin) => report.loaded.push(plugin),
                 Err(error) => {
                     tracing::warn!(%error, "skipped plugin");

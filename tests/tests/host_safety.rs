@@ -97,6 +97,17 @@ async fn a_folder_with_broken_files_still_loads_the_good_ones() {
     let reasons: Vec<String> = report.failed.iter().map(ToString::to_string).collect();
     assert!(reasons.iter().any(|r| r.contains("broken.wasm")), "{reasons:?}");
     assert!(reasons.iter().any(|r| r.contains("is already taken")), "{reasons:?}");
+    // Files compile in parallel but register in name order: the first name
+    // keeps a contested id, and the report lists failures in name order.
+    assert!(
+        report.loaded[0].file().ends_with("twilio-copy.wasm"),
+        "{:?}",
+        report.loaded[0].file()
+    );
+    assert!(
+        reasons[0].contains("broken.wasm") && reasons[1].contains("twilio.wasm"),
+        "{reasons:?}"
+    );
 }
 
 #[tokio::test]
