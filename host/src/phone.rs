@@ -93,10 +93,16 @@ impl PhoneNumber {
                 .unwrap_or_else(|| format!("country code +{}", parsed.code().value()));
             return Err(PhoneError::Invalid(country));
         }
+        let e164 = parsed.format().mode(Mode::E164).to_string();
+        let country_code = parsed.code().value();
+        // E.164 is `+`, the country code, then the national significant
+        // number as dialled, leading zeros included (Italy's `06…`), which
+        // `national().value()`, an integer, would drop.
+        let national = e164[1 + country_code.to_string().len()..].to_string();
         Ok(PhoneNumber {
-            e164: parsed.format().mode(Mode::E164).to_string(),
-            country_code: parsed.code().value(),
-            national: parsed.national().value().to_string(),
+            e164,
+            country_code,
+            national,
         })
     }
 
@@ -180,6 +186,19 @@ mod tests {
     fn errors_never_echo_the_number() {
         let error = PhoneNumber::parse("+4512345678").unwrap_err().to_string();
         assert!(!error.contains("12345678"), "{error}");
+    }
+
+    #[test]
+    fn the_national_number_keeps_leading_zeros() {
+        for (input, national) in [
+            ("+4520123456", "20123456"),
+            ("+390612345678", "0612345678"),
+            ("+14155552671", "4155552671"),
+            ("+8613812345678", "13812345678"),
+        ] {
+            let number = PhoneNumber::parse(input).unwrap();
+            assert_eq!(number.national_number(), national, "{input}");
+        }
     }
 
     #[test]
