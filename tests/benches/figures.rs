@@ -36,7 +36,7 @@ use std::time::{Duration, Instant};
 const BIN: &str = env!("CARGO_BIN_EXE_smshost-cli");
 const NO_LIMITS: &str = "[rate_limits]\nper_recipient = { count = 100000000, window_secs = 1 }\n";
 const SECRET_KEY: &str = "5f3c0e9a7b1d2c4e6f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6";
-const ADMIN_TOKEN: &str = "smshost-bench-admin-token-0123456789abcdef";
+const ADMIN_TOKEN: &str = "smsh_bench-admin-token-0123456789abcdef0123";
 const IN_FLIGHT: usize = 64;
 const BODY: &str = "Your Logto sign-in verification code is 123456. The code will remain active for 10 minutes.";
 

@@ -395,3 +395,29 @@ async fn misbehave_verbosely(config: Value, name: &str) -> Output {
     send.insert(0, "-v".to_string());
     smshost(send).await
 }
+
+#[tokio::test]
+async fn serve_refuses_a_preset_admin_token_that_could_never_sign_in() {
+    let dir = smshost_tests::daemon::TempDir::new("smshost-cli-bad-preset");
+    let root = dir.path().to_path_buf();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_smshost-cli"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(root.join("data"))
+            .arg("--plugin-dir")
+            .arg(root.join("plugins"))
+            .env_remove("SMSHOST_LOG")
+            .env_remove("SMSHOST_STORE")
+            .env("SMSHOST_ADMIN_TOKEN", "my-own-admin-password-without-the-prefix")
+            .output()
+            .expect("run smshost")
+    })
+    .await
+    .unwrap();
+    let text = stderr(&output);
+    assert_ne!(output.status.code(), Some(0), "{text}");
+    assert!(text.contains("SMSHOST_ADMIN_TOKEN must be `smsh_`"), "{text}");
+    assert!(!text.contains("my-own-admin-password"), "the token is echoed: {text}");
+    assert!(!text.contains("stored the admin token"), "{text}");
+    assert!(!dir.path().join("data").exists(), "refused before the store is created");
+}

@@ -78,6 +78,35 @@ pub(crate) async fn create(
     Ok((token, record))
 }
 
+/// The shortest preset token accepted: as many characters after the prefix
+/// as a generated token has bits of entropy / 6 would be 43; 32 keeps a
+/// hand-made token at 192 bits or more of base64url.
+const MIN_PRESET_SECRET: usize = 32;
+
+/// Checks a preset admin token (`SMSHOST_ADMIN_TOKEN`) before it is stored:
+/// one that could never authenticate (no `smsh_` prefix, too long, other
+/// characters than a generated token has) or is too short to be secret is
+/// refused here, with a reason that does not repeat it.
+pub(crate) fn check_preset(token: &str) -> Result<(), String> {
+    let rule = format!(
+        "SMSHOST_ADMIN_TOKEN must be `{TOKEN_PREFIX}` followed by {MIN_PRESET_SECRET} to {} letters, digits, `-` or `_` (`smshost token create` prints one)",
+        128 - TOKEN_PREFIX.len()
+    );
+    let Some(secret) = token.strip_prefix(TOKEN_PREFIX) else {
+        return Err(format!("{rule}; it does not start with `{TOKEN_PREFIX}`"));
+    };
+    if !(MIN_PRESET_SECRET..=128 - TOKEN_PREFIX.len()).contains(&secret.len()) {
+        return Err(format!("{rule}; it has {} after the prefix", secret.len()));
+    }
+    if !secret
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(format!("{rule}; it has other characters"));
+    }
+    Ok(())
+}
+
 /// On a store that never had a token, creates the first admin token:
 /// `preset` (from `SMSHOST_ADMIN_TOKEN`) or a random one, returned so the
 /// caller can print it once.
@@ -113,6 +142,28 @@ pub(crate) async fn authenticate(store: &dyn Store, header: Option<&str>) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn preset_tokens_must_be_usable_and_are_never_echoed() {
+        assert_eq!(check_preset(&generate()), Ok(()));
+        assert_eq!(check_preset(&format!("{TOKEN_PREFIX}{}", "a".repeat(123))), Ok(()));
+        let short = format!("{TOKEN_PREFIX}{}", "s3cr3t".repeat(5));
+        let long = format!("{TOKEN_PREFIX}{}", "b".repeat(124));
+        for (bad, why) in [
+            ("hunter2-but-much-longer-than-thirty-two-chars", "does not start with"),
+            (short.as_str(), "has 30 after the prefix"),
+            (long.as_str(), "has 124 after the prefix"),
+            ("smsh_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa aaaa", "other characters"),
+            ("smsh_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\naaaa", "other characters"),
+            ("smsh_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaé", "other characters"),
+            ("", "does not start with"),
+        ] {
+            let error = check_preset(bad).unwrap_err();
+            assert!(error.contains(why), "{bad}: {error}");
+            let secret = bad.strip_prefix(TOKEN_PREFIX).unwrap_or(bad);
+            assert!(secret.is_empty() || !error.contains(secret), "{error}");
+        }
+    }
 
     #[test]
     fn tokens_are_random_prefixed_and_hashed() {

@@ -41,10 +41,18 @@ fn create_private_dir(dir: &std::path::Path) -> Result<(), String> {
 /// Runs the daemon until SIGTERM or SIGINT.
 pub(crate) async fn serve(settings: Settings) -> Result<(), String> {
     let started = Instant::now();
+    // Before anything is created: a preset that could never sign in must
+    // not become the store's first (and then only) admin token.
+    let preset = std::env::var("SMSHOST_ADMIN_TOKEN")
+        .ok()
+        .filter(|token| !token.trim().is_empty());
+    if let Some(token) = &preset {
+        crate::auth::check_preset(token)?;
+    }
     let store = open_store(&settings).await?;
     let key = SecretKey::load_or_create(std::env::var("SMSHOST_SECRET_KEY").ok().as_deref(), &settings.data_dir)
         .map_err(|error| error.to_string())?;
-    if let Some(token) = crate::auth::bootstrap(&*store, std::env::var("SMSHOST_ADMIN_TOKEN").ok())
+    if let Some(token) = crate::auth::bootstrap(&*store, preset)
         .await
         .map_err(|error| format!("cannot create the first admin token: {error}"))?
     {
