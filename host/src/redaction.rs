@@ -137,16 +137,22 @@ struct Compiled {
 #[derive(Debug, Default)]
 struct Learned {
     values: Vec<String>,
-    regex: Option<Regex>,
+    regex: Option<Arc<Regex>>,
 }
 
 /// A learned pattern is compiled the second time it is seen in a row
 /// (a regex costs more than a few literal scans of a short text, and a
-/// signed provider's header changes every call).
+/// signed provider's header changes every call). The regex is shared, not
+/// cloned: a cloned `Regex` starts with an empty pool of search caches,
+/// and building one per send cost more than the search.
 #[derive(Debug, Default)]
 struct LearnedCache {
     pattern: String,
-    regex: Option<Regex>,
+    regex: Option<Arc<Regex>>,
+    /// The header value that, learned first in a send, gave `values`: the
+    /// next send with the same header skips deriving and escaping them.
+    first_header: String,
+    values: Vec<String>,
 }
 
 /// One send's recipient and code, in the forms the module docs list.
@@ -348,8 +354,21 @@ impl Redactor {
         if !is_credential_header(name) {
             return;
         }
-        let mut values = Vec::new();
         let value = value.trim();
+        let mut learned = self.learned.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let first = learned.values.is_empty();
+        if first {
+            let cache = self
+                .learned_cache
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if cache.regex.is_some() && cache.first_header == value {
+                learned.values = cache.values.clone();
+                learned.regex = cache.regex.clone();
+                return;
+            }
+        }
+        let mut values = Vec::new();
         values.push(value.to_string());
         if let Some((scheme, token)) = value.split_once(' ') {
             let token = token.trim();
@@ -365,7 +384,6 @@ impl Redactor {
                 values.push(decoded);
             }
         }
-        let mut learned = self.learned.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let mut changed = false;
         for value in values {
             for form in derived_forms(&value) {
@@ -392,7 +410,7 @@ impl Redactor {
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
             if cache.pattern == pattern {
                 if cache.regex.is_none() {
-                    cache.regex = build_regex(&pattern);
+                    cache.regex = build_regex(&pattern).map(Arc::new);
                 }
                 learned.regex = cache.regex.clone();
             } else {
@@ -400,6 +418,12 @@ impl Redactor {
                 cache.pattern = pattern;
                 cache.regex = None;
                 learned.regex = None;
+            }
+            if first {
+                cache.first_header = value.to_string();
+                cache.values = learned.values.clone();
+            } else {
+                cache.first_header.clear();
             }
         }
     }

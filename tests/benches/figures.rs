@@ -14,7 +14,8 @@
 //!    (`SMSHOST_PYTHON_GUEST`, built by `./bench.sh`).
 //!
 //! Run with `./bench.sh` (or `cargo bench -p smshost-tests --bench figures`).
-//! `SMSHOST_BENCH_QUICK=1` shortens every phase.
+//! `SMSHOST_BENCH_QUICK=1` shortens every phase; `SMSHOST_BENCH_ONLY=overhead`
+//! (or `memory`, `daemon`, `start`, comma-separated) runs only those.
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -170,19 +171,21 @@ async fn native_send(client: &reqwest::Client, url: &str) -> Duration {
 }
 
 /// One arm of the send benchmark: a way to send one message.
+/// The host arm sends one prepared message again and again: the native arm
+/// has no phone number to parse either.
 #[derive(Clone)]
 enum Arm {
     Native(reqwest::Client, Arc<str>),
-    Host(smshost::Connector),
+    Host(smshost::Connector, Arc<OutgoingMessage>),
 }
 
 impl Arm {
     async fn send(&self) -> Duration {
         match self {
             Arm::Native(client, url) => native_send(client, url).await,
-            Arm::Host(connector) => {
+            Arm::Host(connector, message) => {
                 let started = Instant::now();
-                connector.send(&message()).await.expect("sends");
+                connector.send(message).await.expect("sends");
                 started.elapsed()
             }
         }
@@ -198,7 +201,7 @@ async fn host_arm(mock: &MockServer, allocation: Allocation) -> (Arm, bool) {
     runtime.load_file(wasm("twilio")).await.expect("loads");
     let config = ConnectorConfig::from_value(twilio_config()).expect("object");
     let connector = runtime.connector(TWILIO, config).await.expect("validates");
-    (Arm::Host(connector), runtime.pooling_allocator())
+    (Arm::Host(connector, Arc::new(message())), runtime.pooling_allocator())
 }
 
 /// Sequential sends, `rounds` × `n` per arm, the arms interleaved so load
@@ -474,16 +477,16 @@ async fn serve_to_first_send(daemon: &Daemon, twilio: &MockServer) -> Duration {
         .arg("--cache-dir")
         .arg(smshost_tests::daemon::compile_cache_dir())
         .args(["--allow-private-networks", "--allow-http"])
-        .args(["--override-origin", &format!("{TWILIO_ORIGIN}={}", twilio.url())])
         .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
         .arg(daemon.data_dir())
         .arg("--config")
         .arg(&settings)
+        .args(["--override-origin", &format!("{TWILIO_ORIGIN}={}", twilio.url())])
         .env("SMSHOST_SECRET_KEY", SECRET_KEY)
         .env("SMSHOST_LOG", "warn")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        .stderr(std::fs::File::create(daemon.data_dir().join("bench-serve.log")).expect("a log file"));
     let client = reqwest::Client::new();
     let url = format!("http://127.0.0.1:{port}/v1/messages");
     let body = json!({"to": "+4520123456", "usageType": "SignIn", "payload": {"code": "123456", "locale": "en"}});
@@ -494,10 +497,11 @@ async fn serve_to_first_send(daemon: &Daemon, twilio: &MockServer) -> Duration {
         if matches!(&sent, Ok(response) if response.status() == StatusCode::OK) {
             break started.elapsed();
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "no successful send: {sent:?}"
-        );
+        let exited = child.try_wait().expect("the child's state");
+        if exited.is_some() || started.elapsed() > Duration::from_secs(60) {
+            let log = std::fs::read_to_string(daemon.data_dir().join("bench-serve.log")).unwrap_or_default();
+            panic!("no successful send ({exited:?}): {sent:?}\n{log}");
+        }
         tokio::time::sleep(Duration::from_micros(500)).await;
     };
     let _ = child.kill();
@@ -621,19 +625,38 @@ fn machine() -> String {
     )
 }
 
+/// Whether phase `name` runs: all do unless `SMSHOST_BENCH_ONLY` lists
+/// some (`overhead,memory,daemon,start`), e.g. to profile one of them.
+fn runs(name: &str) -> bool {
+    match std::env::var("SMSHOST_BENCH_ONLY") {
+        Ok(only) => only.split(',').any(|phase| phase.trim() == name),
+        Err(_) => true,
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let sizes = sizes();
     println!("# smshost figures\nmachine: {}", machine());
-    send_overhead(&sizes).await;
-
+    if runs("overhead") {
+        send_overhead(&sizes).await;
+    }
+    if !(runs("memory") || runs("daemon") || runs("start")) {
+        return;
+    }
     let (twilio, _) = twilio_mock().await;
     let mut daemon = daemon_builder(&twilio).start().await;
     let answer = daemon.api().set_connector(TWILIO, &twilio_config()).await;
     assert_eq!(answer.status, 200, "{}", answer.text);
-    memory(&daemon).await;
-    daemon_throughput(&sizes, &twilio, &daemon).await;
-    cold_start(&sizes, &twilio, &mut daemon).await;
+    if runs("memory") {
+        memory(&daemon).await;
+    }
+    if runs("daemon") {
+        daemon_throughput(&sizes, &twilio, &daemon).await;
+    }
+    if runs("start") {
+        cold_start(&sizes, &twilio, &mut daemon).await;
+    }
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!(
         "\nload average at the end: {}",

@@ -408,8 +408,13 @@ impl Daemon {
         let url = loop {
             let stderr = std::fs::read_to_string(self.stderr_path()).unwrap_or_default();
             let fresh = stderr.get(stderr_before..).unwrap_or_default();
-            if let Some(rest) = fresh.split("smshost: serving on ").nth(1) {
-                break rest.lines().next().unwrap_or_default().trim().to_string();
+            // Only a whole line: the file may hold half of one.
+            if let Some((url, _)) = fresh
+                .split("smshost: serving on ")
+                .nth(1)
+                .and_then(|rest| rest.split_once('\n'))
+            {
+                break url.trim().to_string();
             }
             if let Some(status) = self.child.as_mut().and_then(|child| child.try_wait().ok().flatten()) {
                 panic!("smshost serve exited ({status}) before serving:\n{fresh}");
@@ -430,8 +435,8 @@ impl Daemon {
             self.token = fresh
                 .split("keep it): ")
                 .nth(1)
-                .and_then(|rest| rest.lines().next())
-                .map(|token| token.trim().to_string())
+                .and_then(|rest| rest.split_once('\n'))
+                .map(|(token, _)| token.trim().to_string())
                 .unwrap_or_else(|| panic!("no admin token on stdout:\n{fresh}"));
         }
         if self.builder.wait_ready {

@@ -114,7 +114,14 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), String> {
         start_ms = started.elapsed().as_millis() as u64,
         "smshost is serving"
     );
-    eprintln!("smshost: serving on http://{local}");
+    // One write: `eprintln!` may split its pieces over several, and
+    // whatever reads this line for the address (scripts, supervisors, the
+    // tests) must never see half of it.
+    {
+        use std::io::Write as _;
+        let line = format!("smshost: serving on http://{local}\n");
+        let _ = std::io::stderr().lock().write_all(line.as_bytes());
+    }
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let server = axum::serve(listener, crate::api::router(app.clone()))
