@@ -24,21 +24,34 @@ build_python_example() {
   export SMSHOST_PYTHON_GUEST="$python_dir/python_http_sms.wasm"
 }
 
+# Whether $1 exists and is newer than every file under the other arguments.
+up_to_date() {
+  local out="$1"
+  shift
+  [ -f "$out" ] && [ -z "$(find "$@" -newer "$out" -type f -print -quit)" ]
+}
+
 # The Sinch connector (plugins/sinch, Python), built as an author builds it.
 build_sinch() {
+  export SMSHOST_SINCH_GUEST="$python_dir/sinch.wasm"
   python_tools
+  if up_to_date "$SMSHOST_SINCH_GUEST" plugins/sinch sdk/python wit/v0.2; then
+    return
+  fi
   python3 sdk/python/build.py --src plugins/sinch --wit wit/v0.2 --out "$python_dir/sinch.wasm" \
     --componentize-py "$python_dir/venv/bin/componentize-py"
-  export SMSHOST_SINCH_GUEST="$python_dir/sinch.wasm"
 }
 
 # The Plivo connector (plugins/plivo, JavaScript), built as an author builds it.
 build_plivo() {
+  export SMSHOST_PLIVO_GUEST="$js_dir/plivo.wasm" SMSHOST_JS_TOOLS="$js_dir/tools"
+  if up_to_date "$SMSHOST_PLIVO_GUEST" plugins/plivo sdk/js/smshost.js sdk/js/build.mjs sdk/js/package-lock.json wit/v0.2; then
+    return
+  fi
   if ! cmp -s sdk/js/package-lock.json "$js_dir/tools/package-lock.json"; then
     mkdir -p "$js_dir/tools"
     cp sdk/js/package.json sdk/js/package-lock.json "$js_dir/tools/"
     (cd "$js_dir/tools" && npm ci --quiet --no-audit --no-fund)
   fi
   node sdk/js/build.mjs --src plugins/plivo --wit wit/v0.2 --out "$js_dir/plivo.wasm" --tools "$js_dir/tools"
-  export SMSHOST_PLIVO_GUEST="$js_dir/plivo.wasm" SMSHOST_JS_TOOLS="$js_dir/tools"
 }
