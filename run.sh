@@ -28,24 +28,23 @@ done
 # only when their sources change). Without Node.js or Python's venv they are
 # left out, with a note.
 . tests/guests-outside-cargo.sh
-if command -v node >/dev/null && command -v npm >/dev/null; then
-  if build_plivo >&2; then
-    cp "$SMSHOST_PLIVO_GUEST" target/plugins/plivo.wasm
+# add_connector NAME VAR BUILD MISSING CHECK...: runs CHECK; if it passes,
+# runs BUILD (which sets the variable VAR to the built file) and copies it in.
+add_connector() {
+  local name="$1" var="$2" build="$3" missing="$4"
+  shift 4
+  if ! "$@" >/dev/null 2>&1; then
+    echo "run.sh: $missing not found: the $name connector is left out" >&2
+  elif "$build" >&2; then
+    cp "${!var}" "target/plugins/$(basename "${!var}")"
   else
-    echo "run.sh: building the Plivo connector failed (above); it is left out" >&2
+    echo "run.sh: building the $name connector failed (above); it is left out" >&2
   fi
-else
-  echo "run.sh: Node.js and npm not found: the Plivo connector (JavaScript) is left out" >&2
-fi
-if python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
-  if build_sinch >&2; then
-    cp "$SMSHOST_SINCH_GUEST" target/plugins/sinch.wasm
-  else
-    echo "run.sh: building the Sinch connector failed (above); it is left out" >&2
-  fi
-else
-  echo "run.sh: python3 with venv not found: the Sinch connector (Python) is left out" >&2
-fi
+}
+add_connector "Plivo (JavaScript)" SMSHOST_PLIVO_GUEST build_plivo "Node.js and npm" \
+  sh -c 'command -v node && command -v npm'
+add_connector "Sinch (Python)" SMSHOST_SINCH_GUEST build_sinch "python3 with venv" \
+  python3 -c 'import ensurepip, venv'
 export SMSHOST_PLUGIN_DIR="${SMSHOST_PLUGIN_DIR:-$PWD/target/plugins}"
 if [ "$#" -eq 0 ]; then set -- serve; fi
 exec "$target/debug/smshost" "$@"
