@@ -823,6 +823,31 @@ mod tests {
     }
 
     #[test]
+    fn a_header_repeated_over_sends_stays_masked_on_the_cached_path() {
+        let r = Redactor::default();
+        let to = PhoneNumber::parse("+4520123456").unwrap();
+        let header = "Bearer tok-secret-repeated-77";
+        // Send 1 sees the header, send 2 compiles its regex, send 3 and
+        // later reuse the cached forms and regex.
+        for send in 1..=4 {
+            let call = r.for_message("123456", &to);
+            call.learn_header("Authorization", header);
+            let shown = call.redact("echo Bearer tok-secret-repeated-77 and tok-secret-repeated-77");
+            assert!(!shown.contains("tok-secret-repeated-77"), "send {send}: {shown}");
+        }
+        // Another header after the cached one is learned and masked too,
+        // and the cache never lends one send's header to another.
+        let call = r.for_message("123456", &to);
+        call.learn_header("Authorization", "Bearer other-secret-token-88");
+        let shown = call.redact("tok-secret-repeated-77 other-secret-token-88");
+        assert!(!shown.contains("other-secret-token-88"), "{shown}");
+        assert!(
+            shown.contains("tok-secret-repeated-77"),
+            "not learned in this send: {shown}"
+        );
+    }
+
+    #[test]
     fn receipts_are_redacted_and_capped() {
         let to = PhoneNumber::parse("+4520123456").unwrap();
         let r = Redactor::default().for_message("654321", &to);

@@ -39,6 +39,16 @@ const SECRET_WORDS: [&str; 4] = ["key", "token", "secret", "password"];
 /// Longest plugin-controlled text shown on one line.
 const MAX_SHOWN: usize = 200;
 
+/// Longest detail on one checklist line: room for a few capped fields.
+const MAX_LINE: usize = MAX_SHOWN * 4;
+
+/// One checklist line. Details carry plugin- and mock-controlled text (its
+/// names, errors, hosts), so every line is escaped and capped here, whatever
+/// each check already did.
+fn line(kind: &str, what: &str, detail: &str) -> String {
+    format!("{kind}  {what}: {}", display_safe(detail, MAX_LINE))
+}
+
 /// The printed checklist.
 #[derive(Default)]
 struct Checklist {
@@ -50,17 +60,17 @@ struct Checklist {
 impl Checklist {
     fn pass(&mut self, what: &str, detail: impl AsRef<str>) {
         self.passed += 1;
-        println!("PASS  {what}: {}", detail.as_ref());
+        println!("{}", line("PASS", what, detail.as_ref()));
     }
 
     fn warn(&mut self, what: &str, detail: impl AsRef<str>) {
         self.warned += 1;
-        println!("WARN  {what}: {}", detail.as_ref());
+        println!("{}", line("WARN", what, detail.as_ref()));
     }
 
     fn fail(&mut self, what: &str, detail: impl AsRef<str>) {
         self.failed += 1;
-        println!("FAIL  {what}: {}", detail.as_ref());
+        println!("{}", line("FAIL", what, detail.as_ref()));
     }
 
     fn check(&mut self, what: &str, outcome: Result<String, String>) -> bool {
@@ -739,6 +749,22 @@ pub(crate) fn init_logging(verbose: u8) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn checklist_lines_escape_and_cap_what_the_plugin_controls() {
+        let forged = "ok\nPASS  everything: forged\u{1b}[2J\u{202e}";
+        let shown = line("FAIL", "send", forged);
+        assert_eq!(shown.lines().count(), 1, "{shown}");
+        assert!(!shown.contains('\u{1b}') && !shown.contains('\u{202e}'), "{shown:?}");
+        assert!(shown.starts_with("FAIL  send: ok\\nPASS"), "{shown}");
+        let long = line("PASS", "readme", &"x".repeat(10_000));
+        assert!(
+            long.len() <= "PASS  readme: ".len() + MAX_LINE + '…'.len_utf8(),
+            "{}",
+            long.len()
+        );
+        assert!(long.ends_with('…'));
+    }
 
     #[test]
     fn secret_looking_names() {
